@@ -1,0 +1,44 @@
+"""The encoder contract: an image input and a feature pyramid f1..f5."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+
+#: Stride of each pyramid level f1..f5 relative to the input.
+PYRAMID_STRIDES: tuple[int, ...] = (2, 4, 8, 16, 32)
+
+
+@dataclass
+class EncoderFeatures:
+    """What every encoder returns.
+
+    Attributes:
+        inputs: the image input tensor (``keras.Input``).
+        pyramid: the five feature maps [f1, f2, f3, f4, f5].
+        name: the encoder's name, e.g. ``"mobilenet"``.
+        preprocessing: how images must be scaled before the encoder (``"mobilenet"``: [-1, 1]).
+        strides: each level's stride relative to the input.
+
+    Example:
+        >>> from mobseg.encoders import mobilenet_encoder
+        >>> feats = mobilenet_encoder(input_height=64, input_width=64)
+        >>> feats.channels
+        [64, 128, 256, 512, 1024]
+    """
+
+    inputs: keras.KerasTensor
+    pyramid: list[keras.KerasTensor]
+    name: str
+    preprocessing: str
+    strides: tuple[int, ...] = field(default=PYRAMID_STRIDES)
+
+    @property
+    def channels(self) -> list[int]:
+        """Channels of f1..f5."""
+        return [int(f.shape[-1]) for f in self.pyramid]
+
+    def __iter__(self):
+        """Unpack as ``img_input, levels = encoder(...)``, like keras_segmentation."""
+        return iter((self.inputs, self.pyramid))

@@ -1,0 +1,114 @@
+"""``SegmentationModel``: a functional Keras model that remembers how it was built."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="mobseg")
+class SegmentationModel(keras.Model):
+    """A functional segmentation model plus its build record.
+
+    It is an ordinary functional ``keras.Model`` (``summary()``, ``fit``, ``save``); the extra
+    ``architecture`` dict records the factory name and the arguments it was built with, the
+    encoder's preprocessing and the head, and survives ``.keras`` save/load in safe mode.
+    :meth:`rebuild` builds a fresh, untrained copy from that record.
+
+    Example:
+        >>> import mobseg
+        >>> model = mobseg.mobilenet_segnet(3, input_height=64, input_width=64)
+        >>> model.architecture["name"], model.architecture["kwargs"]["n_classes"]
+        ('mobilenet_segnet', 3)
+    """
+
+    def __init__(self, inputs: Any, outputs: Any, architecture: dict | None = None, **kwargs: Any):
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.architecture: dict[str, Any] = copy.deepcopy(dict(architecture or {}))
+
+    @classmethod
+    def from_logits(
+        cls,
+        inputs: Any,
+        logits: Any,
+        *,
+        name: str,
+        head: str = "flat",
+        logits_output: bool = False,
+        preprocessing: str = "none",
+    ) -> SegmentationModel:
+        """Finish a model from per-pixel ``logits`` (N, h, w, n_classes) with the chosen head.
+
+        Example:
+            >>> import keras
+            >>> x = keras.Input((8, 8, 3))
+            >>> m = SegmentationModel.from_logits(x, keras.layers.Conv2D(2, 1)(x), name="tiny")
+            >>> m.output_shape, m.output_size
+            ((None, 64, 2), (8, 8))
+        """
+        from mobseg.heads import segmentation_head
+
+        outputs = segmentation_head(logits, head=head, logits_output=logits_output)
+        architecture = {
+            "output_size": [int(logits.shape[1]), int(logits.shape[2])],
+            "head": head,
+            "logits": bool(logits_output),
+            "preprocessing": preprocessing,
+        }
+        return cls(inputs=inputs, outputs=outputs, architecture=architecture, name=name)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes the model predicts."""
+        return int(self.outputs[0].shape[-1])
+
+    @property
+    def input_size(self) -> tuple[int | None, int | None]:
+        """(height, width) of the model input."""
+        shape = self.inputs[0].shape
+        return shape[1], shape[2]
+
+    @property
+    def output_size(self) -> tuple[int, int]:
+        """(height, width) of the class map the model predicts, before any flattening."""
+        return tuple(self.architecture["output_size"])
+
+    @property
+    def preprocessing(self) -> str:
+        """How images are scaled before the encoder (see ``mobseg.preprocessing``)."""
+        return self.architecture.get("preprocessing", "none")
+
+    def get_config(self) -> dict[str, Any]:
+        """The functional graph (standard Keras layers only) plus the build record."""
+        graph = keras.Model(inputs=self.inputs, outputs=self.outputs, name=self.name)
+        config = graph.get_config()
+        config["architecture"] = json.loads(json.dumps(self.architecture))
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> SegmentationModel:
+        """Rebuild from :meth:`get_config`; every layer is a stock Keras layer."""
+        config = dict(config)
+        architecture = config.pop("architecture", None)
+        graph = keras.Model.from_config(config, custom_objects=custom_objects)
+        inputs = graph.inputs[0] if len(graph.inputs) == 1 else graph.inputs
+        outputs = graph.outputs[0] if len(graph.outputs) == 1 else graph.outputs
+        return cls(inputs=inputs, outputs=outputs, architecture=architecture, name=graph.name)
+
+    def rebuild(self, **overrides: Any) -> SegmentationModel:
+        """Build a new, freshly initialised model from the build record, optionally changing arguments.
+
+        Example:
+            >>> import mobseg
+            >>> m = mobseg.mobilenet_segnet(2, input_height=64, input_width=64)
+            >>> m.rebuild(n_classes=4).n_classes
+            4
+        """
+        from mobseg.zoo.registry import build_model
+
+        kwargs = dict(self.architecture["kwargs"])
+        kwargs.update(overrides)
+        return build_model(self.architecture["name"], **kwargs)

@@ -1,0 +1,136 @@
+"""The model registry: every architecture reachable from one string, timm style."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mobseg.activations import describe_activation
+from mobseg.model import SegmentationModel
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the registry knows about one model.
+
+    Attributes:
+        name: registry name, also the model's name.
+        factory: the function that builds it.
+        encoder, decoder: the parts it is made of.
+        default_size: default (input_height, input_width), as in keras_segmentation.
+        size_rule: the input-size rule in words.
+    """
+
+    name: str
+    factory: Callable[..., SegmentationModel]
+    encoder: str
+    decoder: str
+    default_size: tuple[int, int]
+    size_rule: str
+
+
+_REGISTRY: dict[str, ModelInfo] = {}
+
+_ACTIVATION_ARGS = ("activation", "decoder_activation")
+
+
+def register_model(
+    *, encoder: str, decoder: str, size_rule: str
+) -> Callable[[Callable[..., SegmentationModel]], Callable[..., SegmentationModel]]:
+    """Register a model factory under its function name.
+
+    The wrapped factory records the arguments it was called with (defaults filled in) in
+    ``model.architecture`` so the model can be rebuilt. Adding a model is one decorated function.
+
+    Example:
+        >>> @register_model(encoder="mobilenet", decoder="segnet", size_rule="multiple of 16")
+        ... def my_model(n_classes, input_height=224, input_width=224): ...
+    """
+
+    def decorate(factory: Callable[..., SegmentationModel]) -> Callable[..., SegmentationModel]:
+        signature = inspect.signature(factory)
+        params = signature.parameters
+        default_size = (params["input_height"].default, params["input_width"].default)
+
+        @functools.wraps(factory)
+        def build(*args: Any, **kwargs: Any) -> SegmentationModel:
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as err:
+                valid = ", ".join(params)
+                raise TypeError(f"{factory.__name__}(): {err}. Its arguments are: {valid}.") from None
+            bound.apply_defaults()
+            model = factory(*bound.args, **bound.kwargs)
+            record = {
+                key: describe_activation(value) if key in _ACTIVATION_ARGS else value
+                for key, value in bound.arguments.items()
+            }
+            model.architecture.update(
+                {"name": factory.__name__, "kwargs": record, "encoder": encoder, "decoder": decoder}
+            )
+            return model
+
+        _REGISTRY[factory.__name__] = ModelInfo(
+            name=factory.__name__,
+            factory=build,
+            encoder=encoder,
+            decoder=decoder,
+            default_size=default_size,
+            size_rule=size_rule,
+        )
+        return build
+
+    return decorate
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Names of registered models, sorted, optionally filtered by a shell-style ``pattern``.
+
+    Example:
+        >>> "mobilenet_segnet" in list_models("*segnet")
+        True
+    """
+    names = sorted(_REGISTRY)
+    return [n for n in names if fnmatch.fnmatch(n, pattern)] if pattern else names
+
+
+def is_model(name: str) -> bool:
+    """True if ``name`` is a registered model.
+
+    Example:
+        >>> is_model("mobilenet_segnet")
+        True
+    """
+    return name in _REGISTRY
+
+
+def get_model_info(name: str) -> ModelInfo:
+    """The :class:`ModelInfo` of a registered model; unknown names list close matches.
+
+    Example:
+        >>> get_model_info("mobilenet_segnet").default_size
+        (224, 224)
+    """
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=5, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ValueError(
+            f"Unknown model {name!r}.{hint} Known models: {', '.join(list_models())} (see mobseg.list_models())."
+        )
+    return _REGISTRY[name]
+
+
+def build_model(name: str, n_classes: int, **kwargs: Any) -> SegmentationModel:
+    """Build the registered model ``name`` with ``n_classes`` classes.
+
+    Example:
+        >>> model = build_model("mobilenet_segnet", 2, input_height=64, input_width=64)
+        >>> model.output_shape
+        (None, 1024, 2)
+    """
+    return get_model_info(name).factory(n_classes, **kwargs)

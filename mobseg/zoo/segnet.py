@@ -1,0 +1,121 @@
+"""SegNet-family models."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from mobseg.activations import ActivationSpec
+from mobseg.decoders.segnet import segnet_decoder
+from mobseg.encoders.base import PYRAMID_STRIDES
+from mobseg.encoders.mobilenet import mobilenet_encoder
+from mobseg.heads import check_head
+from mobseg.model import SegmentationModel
+from mobseg.validation import check_input_size, check_int, check_n_classes
+from mobseg.zoo.registry import register_model
+
+#: Decoder upsampling steps of keras_segmentation's ``_segnet`` (fixed there).
+SEGNET_N_UP = 3
+
+
+def check_encoder_level(encoder_level: object) -> int:
+    """Validate ``encoder_level`` (0..4 selects f1..f5).
+
+    Example:
+        >>> check_encoder_level(3)
+        3
+    """
+    if isinstance(encoder_level, bool) or not isinstance(encoder_level, int) or not 0 <= encoder_level <= 4:
+        raise ValueError(
+            f"encoder_level={encoder_level!r} is out of range: use 0, 1, 2, 3 or 4 (pyramid levels "
+            f"f1..f5, strides {', '.join(map(str, PYRAMID_STRIDES))}). The article uses 3."
+        )
+    return encoder_level
+
+
+def segnet_output_size(input_height: int, input_width: int, encoder_level: int = 3) -> tuple[int, int]:
+    """Output (height, width) of a SegNet model: ``input * 2**3 / stride(encoder_level)``.
+
+    encoder_level 0..4 gives 4x, 2x, 1x, 1/2 (the article's default) and 1/4 of the input.
+
+    Example:
+        >>> segnet_output_size(416, 416)
+        (208, 208)
+    """
+    stride = PYRAMID_STRIDES[check_encoder_level(encoder_level)]
+    scale = 2**SEGNET_N_UP
+    return input_height * scale // stride, input_width * scale // stride
+
+
+def _scale_words(scale: Fraction) -> str:
+    return f"{scale} of" if scale < 1 else f"{scale}x"
+
+
+@register_model(
+    encoder="mobilenet",
+    decoder="segnet",
+    size_rule="height and width multiples of 2**(encoder_level+1) (16 at the default level 3)",
+)
+def mobilenet_segnet(
+    n_classes: int,
+    input_height: int = 224,
+    input_width: int = 224,
+    encoder_level: int = 3,
+    activation: ActivationSpec = "relu6",
+    decoder_activation: ActivationSpec | None = None,
+    channels: int = 3,
+    alpha: float = 1.0,
+    depth_multiplier: int = 1,
+    head: str = "flat",
+    logits: bool = False,
+) -> SegmentationModel:
+    """The MobileNet-SegNet of the article: MobileNet v1 encoder + SegNet decoder + Reshape/Softmax.
+
+    ``mobilenet_segnet(2, input_height=416, input_width=416)`` matches the article's
+    ``summary()`` row by row (5,541,378 parameters). The output is 1/2 of the input at the
+    default ``encoder_level=3`` (see :func:`segnet_output_size`), flattened to
+    ``(H/2 * W/2, n_classes)`` with ``head="flat"`` or kept ``(H/2, W/2, n_classes)`` with
+    ``head="spatial"``; ``logits=True`` leaves out the softmax.
+
+    Faithful flaw, kept by default: the decoder has no nonlinearity between its convolutions.
+    Pass ``decoder_activation="relu"`` (or any activation) to add one.
+
+    Example:
+        >>> model = mobilenet_segnet(2, input_height=416, input_width=416)
+        >>> model.count_params()
+        5541378
+    """
+    n_classes = check_n_classes(n_classes)
+    encoder_level = check_encoder_level(encoder_level)
+    channels = check_int(channels, "channels", minimum=1, hint=" Use 1 for grayscale, 3 for RGB, 4 for RGBA.")
+    head = check_head(head)
+    stride = PYRAMID_STRIDES[encoder_level]
+    input_height, input_width = check_input_size(
+        "mobilenet_segnet",
+        input_height,
+        input_width,
+        stride,
+        f"encoder_level={encoder_level} takes features at stride {stride}, which the decoder maps back "
+        f"to exactly {_scale_words(Fraction(2**SEGNET_N_UP, stride))} the input size",
+    )
+    features = mobilenet_encoder(
+        input_height,
+        input_width,
+        channels=channels,
+        activation=activation,
+        alpha=alpha,
+        depth_multiplier=depth_multiplier,
+    )
+    x = segnet_decoder(
+        features.pyramid[encoder_level], n_classes, n_up=SEGNET_N_UP, decoder_activation=decoder_activation
+    )
+    return SegmentationModel.from_logits(
+        features.inputs,
+        x,
+        name="mobilenet_segnet",
+        head=head,
+        logits_output=logits,
+        preprocessing=features.preprocessing,
+    )
+
+
+__all__ = ["check_encoder_level", "mobilenet_segnet", "segnet_output_size"]
