@@ -55,7 +55,7 @@ def test_rows_match_reference(reference, model):
     rows, _ = reference
     layers = model.layers
     assert len(layers) == len(rows)
-    for layer, (name, layer_type, shape, params) in zip(layers, rows):
+    for layer, (name, layer_type, shape, params) in zip(layers, rows, strict=True):
         where = f"reference row {name} vs layer {layer.name}"
         assert layer.__class__.__name__.startswith(layer_type), where
         assert tuple(layer.output.shape) == shape, where
