@@ -45,7 +45,9 @@ def register_model(
     """Register a model factory under its function name.
 
     The wrapped factory records the arguments it was called with (defaults filled in) in
-    ``model.architecture`` so the model can be rebuilt. Adding a model is one decorated function.
+    ``model.architecture`` so the model can be rebuilt, and takes one more keyword,
+    ``encoder_weights`` (``None``, ``"imagenet"`` or a weights file path; see
+    :func:`mobseg.pretrained.load_encoder_weights`). Adding a model is one decorated function.
 
     Example:
         >>> @register_model(encoder="mobilenet", decoder="segnet", size_rule="multiple of 16")
@@ -58,7 +60,7 @@ def register_model(
         default_size = (params["input_height"].default, params["input_width"].default)
 
         @functools.wraps(factory)
-        def build(*args: Any, **kwargs: Any) -> SegmentationModel:
+        def build(*args: Any, encoder_weights: str | None = None, **kwargs: Any) -> SegmentationModel:
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError as err:
@@ -73,6 +75,10 @@ def register_model(
             model.architecture.update(
                 {"name": factory.__name__, "kwargs": record, "encoder": encoder, "decoder": decoder}
             )
+            if encoder_weights is not None:
+                from mobseg.pretrained import load_encoder_weights
+
+                load_encoder_weights(model, encoder_weights)
             return model
 
         _REGISTRY[factory.__name__] = ModelInfo(
