@@ -1,0 +1,38 @@
+"""ONNX export through Keras' own exporter (needs the optional ``tf2onnx`` and ``onnx`` packages)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import keras
+
+from mobseg.export.deploy import deployment_model
+
+
+def export_onnx(model: keras.Model, path: str | os.PathLike, batch_size: int = 1) -> str:
+    """Write ``model`` (spatial head, fixed input shape) as an ONNX file, atomically.
+
+    Requires ``pip install "mobseg[onnx]"`` (tf2onnx, onnx; onnxruntime to run it).
+
+    Example:
+        >>> import mobseg
+        >>> export_onnx(mobseg.mobilenet_segnet(2, input_height=64, input_width=64), "m.onnx")  # doctest: +SKIP
+    """
+    import tensorflow as tf
+
+    try:
+        import onnx  # noqa: F401
+        import tf2onnx  # noqa: F401
+    except ImportError:
+        raise RuntimeError("ONNX export needs the packages tf2onnx and onnx: pip install 'mobseg[onnx]'.") from None
+    path = os.fspath(path)
+    deploy = deployment_model(model)
+    shape = (batch_size, *deploy.inputs[0].shape[1:])
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=parent, prefix=".export-") as tmp:
+        target = os.path.join(tmp, "model.onnx")
+        deploy.export(target, format="onnx", input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False)
+        os.replace(target, path)
+    return path

@@ -1,0 +1,46 @@
+"""TensorFlow SavedModel export with a fixed input shape."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import keras
+
+from mobseg.export.deploy import deployment_model
+
+
+def export_saved_model(model: keras.Model, path: str | os.PathLike, batch_size: int = 1) -> str:
+    """Write a SavedModel (spatial head, input ``(batch_size, H, W, C)``) to the folder ``path``.
+
+    The input shape is fixed on purpose: with a dynamic batch, ``UpSampling2D`` leaves the spatial
+    size unknown and the TFLite converter cannot lower the next ``Conv2D`` to a builtin op. The
+    folder is written next to ``path`` and moved into place, so ``path`` is never half-written.
+
+    Example:
+        >>> import mobseg
+        >>> model = mobseg.mobilenet_segnet(2, input_height=64, input_width=64)
+        >>> export_saved_model(model, "m_savedmodel")  # doctest: +SKIP
+    """
+    import tensorflow as tf
+
+    path = os.fspath(path)
+    deploy = deployment_model(model)
+    shape = (batch_size, *deploy.inputs[0].shape[1:])
+    if None in shape:
+        raise ValueError(f"Export needs a fixed input size; the model's input is {deploy.inputs[0].shape}.")
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
+    try:
+        target = os.path.join(staging, "saved_model")
+        deploy.export(
+            target, format="tf_saved_model", input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False
+        )
+        if os.path.exists(path):
+            shutil.rmtree(path)
+        os.replace(target, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path

@@ -1,0 +1,131 @@
+"""Exported models give the same masks as the Keras model; bad files give clear errors."""
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import mobseg
+from mobseg.export import TFLiteRunner, calibration_images, deployment_model, export_model, export_tflite
+
+SIZE = 64
+
+
+def toy_batch(rng, n):
+    """Images with a bright square (class 1) and a dark square (class 2) on noise; masks at 1/2 size."""
+    images = rng.uniform(80, 170, (n, SIZE, SIZE, 3)).astype("float32")
+    masks = np.zeros((n, SIZE, SIZE), "int32")
+    for i in range(n):
+        for cls, value in ((1, 250.0), (2, 5.0)):
+            y, x = rng.integers(0, SIZE - 24, 2).tolist()
+            s = int(rng.integers(12, 24))
+            images[i, y : y + s, x : x + s] = value
+            masks[i, y : y + s, x : x + s] = cls
+    return images, masks[:, ::2, ::2].reshape(n, -1)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny mobilenet_segnet trained briefly, and a folder of the images it saw."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    images, masks = toy_batch(rng, 64)
+    model = mobseg.mobilenet_segnet(3, input_height=SIZE, input_width=SIZE, alpha=0.25)
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+    model.fit(images / 127.5 - 1, masks, batch_size=16, epochs=6, verbose=0)
+    folder = tmp_path_factory.mktemp("calibration")
+    for i, image in enumerate(images[:16]):
+        Image.fromarray(image.astype("uint8")).save(folder / f"{i:02d}.png")
+    return model, folder, (images[16:32] / 127.5 - 1).astype("float32")
+
+
+def test_deployment_model_is_the_spatial_view(trained):
+    model, _, x = trained
+    deploy = deployment_model(model)
+    assert deploy.output_shape == (None, SIZE // 2, SIZE // 2, 3)
+    np.testing.assert_allclose(np.asarray(deploy(x)).reshape(len(x), -1, 3), np.asarray(model(x)), atol=1e-6)
+
+
+def test_tflite_float32_matches_keras(trained, tmp_path):
+    model, _, _ = trained
+    path = export_tflite(model, tmp_path / "m.tflite")
+    x = np.random.default_rng(1).uniform(-1, 1, (3, SIZE, SIZE, 3)).astype("float32")
+    ours = TFLiteRunner(path)(x)
+    expected = np.asarray(deployment_model(model)(x))
+    assert ours.shape == expected.shape == (3, SIZE // 2, SIZE // 2, 3)
+    assert expected.std() > 1e-3  # the comparison is not between two constant maps
+    assert np.abs(ours - expected).max() < 1e-4
+
+
+def test_float16_halves_the_file(trained, tmp_path):
+    model, _, x = trained
+    f32 = export_tflite(model, tmp_path / "f32.tflite")
+    f16 = export_tflite(model, tmp_path / "f16.tflite", quantize="float16")
+    ratio = (tmp_path / "f16.tflite").stat().st_size / (tmp_path / "f32.tflite").stat().st_size
+    assert 0.4 < ratio < 0.65
+    assert np.abs(TFLiteRunner(f16)(x) - TFLiteRunner(f32)(x)).max() < 1e-2
+
+
+def test_int8_agrees_with_float_argmax(trained, tmp_path):
+    model, folder, x = trained
+    path = export_model(model, tmp_path / "i8.tflite", format="tflite", quantize="int8", calibration_dir=folder)
+    runner = TFLiteRunner(path)
+    assert runner.interpreter.get_tensor_details()  # it loads in the stock interpreter (builtin ops only)
+    agreement = (runner(x).argmax(-1) == np.asarray(deployment_model(model)(x)).argmax(-1)).mean()
+    assert agreement >= 0.95
+
+
+def test_saved_model_round_trip(trained, tmp_path):
+    import tensorflow as tf
+
+    model, _, x = trained
+    path = export_model(model, tmp_path / "sm", format="saved_model")
+    loaded = tf.saved_model.load(path)
+    out = loaded.serve(tf.constant(x[:1]))
+    np.testing.assert_allclose(np.asarray(out), np.asarray(deployment_model(model)(x[:1])), atol=1e-5)
+
+
+def test_onnx_matches_keras(trained, tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="ONNX export is optional: pip install 'mobseg[onnx]'")
+    pytest.importorskip("tf2onnx")
+    model, _, x = trained
+    path = export_model(model, tmp_path / "m.onnx", format="onnx")
+    session = ort.InferenceSession(str(path))
+    out = session.run(None, {session.get_inputs()[0].name: x[:1]})[0]
+    assert np.abs(out - np.asarray(deployment_model(model)(x[:1]))).max() < 1e-4
+
+
+def test_bad_requests_and_files(trained, tmp_path):
+    model, _, _ = trained
+    with pytest.raises(ValueError, match="int8 quantization needs calibration images"):
+        export_tflite(model, tmp_path / "x.tflite", quantize="int8")
+    with pytest.raises(ValueError, match="Unknown export format 'coreml'"):
+        export_model(model, tmp_path / "x", format="coreml")
+    with pytest.raises(ValueError, match="applies to the tflite format only"):
+        export_model(model, tmp_path / "x", format="onnx", quantize="int8")
+    with pytest.raises(FileNotFoundError, match="Calibration folder not found"):
+        next(calibration_images(tmp_path / "nowhere", model))
+    corrupt = tmp_path / "corrupt.tflite"
+    corrupt.write_bytes(b"\x00garbage" * 100)
+    with pytest.raises(ValueError, match="is not a valid TFLite model"):
+        TFLiteRunner(corrupt)
+    assert not list(tmp_path.glob(".tmp-*"))  # nothing half-written left behind
+
+
+def test_cli_export_and_bad_model_file(trained, tmp_path):
+    model, _, _ = trained
+    model.save(tmp_path / "model.keras")
+    cmd = [sys.executable, "-m", "mobseg", "export", "--model", str(tmp_path / "model.keras")]
+    done = subprocess.run(
+        [*cmd, "--format", "tflite", "--out", str(tmp_path / "m.tflite")], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout and (tmp_path / "m.tflite").stat().st_size > 10_000
+    (tmp_path / "notes.keras").write_text("not a model")
+    bad = [sys.executable, "-m", "mobseg", "export", "--model", str(tmp_path / "notes.keras"), "--out", "x.tflite"]
+    done = subprocess.run(bad, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "is not a Keras model archive" in done.stderr and "Traceback" not in done.stderr
