@@ -33,8 +33,9 @@ def export_tflite(
     path: str | os.PathLike,
     quantize: str | None = None,
     calibration: Iterable[np.ndarray] | None = None,
+    batch_size: int = 1,
 ) -> str:
-    """Convert ``model`` (spatial head, batch 1) to a ``.tflite`` file that needs only builtin ops.
+    """Convert ``model`` (spatial head, fixed batch, 1 by default) to a ``.tflite`` file that needs only builtin ops.
 
     Args:
         quantize: ``None`` (float32), ``"float16"`` (float16 weights, half the file) or ``"int8"``
@@ -62,14 +63,15 @@ def export_tflite(
         )
     path = os.fspath(path)
     with tempfile.TemporaryDirectory() as tmp:
-        saved = export_saved_model(model, os.path.join(tmp, "saved_model"), batch_size=1)
+        saved = export_saved_model(model, os.path.join(tmp, "saved_model"), batch_size=batch_size)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         if quantize == "float16":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.target_spec.supported_types = [tf.float16]
         elif quantize == "int8":
-            samples = [np.asarray(x, np.float32).reshape((1, *model.inputs[0].shape[1:])) for x in calibration]
+            shape = (1, *model.inputs[0].shape[1:])
+            samples = [np.repeat(np.asarray(x, np.float32).reshape(shape), batch_size, axis=0) for x in calibration]
             if not samples:
                 raise ValueError("int8 quantization got an empty calibration set; give it some real images.")
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -81,7 +83,7 @@ def export_tflite(
 
 
 class TFLiteRunner:
-    """Run a ``.tflite`` file like a function: ``runner(batch) -> outputs`` (batch 1 at a time).
+    """Run a ``.tflite`` file like a function: ``runner(batch) -> outputs``, in chunks of the file's batch size.
 
     Example:
         >>> runner = TFLiteRunner("m.tflite")  # doctest: +SKIP
@@ -102,17 +104,22 @@ class TFLiteRunner:
             raise ValueError(f"{path} is not a valid TFLite model ({err}).") from None
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
+        self.batch_size = int(self.input["shape"][0])
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        """Run each image of ``batch`` and stack the outputs."""
-        return np.concatenate([self._run_one(x[None]) for x in np.asarray(batch, np.float32)])
+        """Run ``batch`` (any length divisible by the file's batch size) and stack the outputs."""
+        batch = np.asarray(batch, np.float32)
+        if len(batch) % self.batch_size:
+            raise ValueError(f"This TFLite file takes batches of {self.batch_size}; got {len(batch)} images.")
+        chunks = [batch[i : i + self.batch_size] for i in range(0, len(batch), self.batch_size)]
+        return np.concatenate([self._run(chunk) for chunk in chunks])
 
-    def _run_one(self, x: np.ndarray) -> np.ndarray:
+    def _run(self, x: np.ndarray) -> np.ndarray:
         self.interpreter.set_tensor(self.input["index"], x)
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output["index"]).copy()
 
     def batches(self, images: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """Yield the output of each image."""
+        """Yield the output of each batch in ``images``."""
         for x in images:
-            yield self._run_one(np.asarray(x, np.float32)[None])
+            yield self(x)
