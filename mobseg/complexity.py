@@ -53,7 +53,7 @@ def _layer_macs(layer: keras.layers.Layer) -> int:
     return 0
 
 
-def count_flops(model: keras.Model) -> FlopCount:
+def flops(model: keras.Model) -> FlopCount:
     """Multiply-adds and FLOPs of one forward pass on one image, from the layers' shapes.
 
     Counts Conv2D, DepthwiseConv2D, Conv2DTranspose and Dense (the layers that hold practically
@@ -62,13 +62,13 @@ def count_flops(model: keras.Model) -> FlopCount:
 
     Example:
         >>> import mobseg
-        >>> round(count_flops(mobseg.mobilenet_segnet(2, input_height=416, input_width=416)).gflops, 2)
+        >>> round(flops(mobseg.mobilenet_segnet(2, input_height=416, input_width=416)).gflops, 2)
         25.81
     """
     per_layer: dict[str, int] = {}
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            for name, macs in count_flops(layer).per_layer.items():
+            for name, macs in flops(layer).per_layer.items():
                 per_layer[f"{layer.name}/{name}"] = macs
             continue
         macs = _layer_macs(layer)

@@ -64,8 +64,8 @@ def main() -> None:
     import tensorflow as tf
 
     import mobseg
+    from mobseg.complexity import flops as count_flops
     from mobseg.export import TFLiteRunner, calibration_images, deployment_model, export_onnx, export_tflite
-    from mobseg.flops import count_flops
 
     ceiling = matmul_gflops()
     print(

@@ -27,3 +27,9 @@ def test_summary_options_change_the_model():
     result = run_cli("summary", "--n-classes", "3", "--height", "64", "--width", "64", "--activation", "prelu")
     assert result.returncode == 0, result.stderr
     assert "PReLU" in result.stdout
+
+
+def test_summary_reports_the_cost_per_image():
+    result = run_cli("summary", "--n-classes", "2", "--height", "416", "--width", "416")
+    # 2 x multiply-adds of every convolution: 25.81 GFLOP per 416x416 image (shared/reference/PERFORMANCE.md)
+    assert "Multiply-adds per image: 12.90 G (25.81 GFLOP)" in result.stdout

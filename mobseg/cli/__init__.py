@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mobseg.cli import summary
+from mobseg.cli import demo, evaluate, export, predict, summary, train, verify
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = (summary,)
+COMMANDS = (summary, export, evaluate, predict, train, verify, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mobseg`` command; returns the exit code.
 
-    Bad arguments (``ValueError`` from the library) are reported in one line, exit code 2.
+    Bad input (``ValueError``, ``FileNotFoundError``, ``RuntimeError`` from the library) is reported in
+    one line, exit code 2.
 
     Example:
         >>> main(["summary", "--n-classes", "2", "--height", "64", "--width", "64"])  # doctest: +SKIP
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except ValueError as err:
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
         print(f"mobseg {args.command}: error: {err}", file=sys.stderr)
         return 2
 

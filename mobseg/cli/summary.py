@@ -1,4 +1,4 @@
-"""``mobseg summary``: print a model's layer table and its parameter totals."""
+"""``mobseg summary``: print a model's layer table, its cost per image and its parameter totals."""
 
 from __future__ import annotations
 
@@ -34,10 +34,13 @@ def parameter_totals(model) -> dict[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     """Build the model described by ``args`` and print its summary."""
+    from mobseg.complexity import flops
     from mobseg.zoo import build_model
 
     model = build_model(args.model, args.n_classes, **model_kwargs(args))
     model.summary(line_length=100)
+    cost = flops(model)
+    print(f"Multiply-adds per image: {cost.macs / 1e9:.2f} G ({cost.gflops:.2f} GFLOP)")
     totals = parameter_totals(model)
     print(f"Total params: {totals['total']:,}")
     print(f"Trainable params: {totals['trainable']:,}")

@@ -42,3 +42,20 @@ class EncoderFeatures:
     def __iter__(self):
         """Unpack as ``img_input, levels = encoder(...)``, like keras_segmentation."""
         return iter((self.inputs, self.pyramid))
+
+
+def make_input(
+    input_height: int | None,
+    input_width: int | None,
+    channels: int,
+    input_tensor: keras.KerasTensor | None = None,
+) -> keras.KerasTensor:
+    """The image input every mobseg encoder starts from (named ``image``), or ``input_tensor`` if given.
+
+    Example:
+        >>> make_input(64, 64, 3).shape
+        (None, 64, 64, 3)
+    """
+    if input_tensor is not None:
+        return input_tensor
+    return keras.Input(shape=(input_height, input_width, channels), name="image")

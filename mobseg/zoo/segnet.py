@@ -1,16 +1,20 @@
-"""SegNet-family models."""
+"""SegNet-family models: ``segnet``, ``vgg_segnet``, ``resnet50_segnet``, ``mobilenet_segnet``.
+
+keras_segmentation's ``_segnet``: the encoder's level ``encoder_level`` (default 3, f4 at stride 16) goes
+through the SegNet decoder (three x2 upsamplings), so the output is 1/2 of the input at the default level.
+"""
 
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 from mobseg.activations import ActivationSpec
 from mobseg.decoders.segnet import segnet_decoder
 from mobseg.encoders.base import PYRAMID_STRIDES
-from mobseg.encoders.mobilenet import mobilenet_encoder
-from mobseg.heads import check_head
 from mobseg.model import SegmentationModel
-from mobseg.validation import check_input_size, check_int, check_n_classes
+from mobseg.validation import check_n_classes
+from mobseg.zoo._common import check_common, check_size, encode, finish
 from mobseg.zoo.registry import register_model
 
 #: Decoder upsampling steps of keras_segmentation's ``_segnet`` (fixed there).
@@ -50,11 +54,155 @@ def _scale_words(scale: Fraction) -> str:
     return f"{scale} of" if scale < 1 else f"{scale}x"
 
 
-@register_model(
-    encoder="mobilenet",
-    decoder="segnet",
-    size_rule="height and width multiples of 2**(encoder_level+1) (16 at the default level 3)",
-)
+def _build_segnet(
+    name: str,
+    encoder: str,
+    n_classes: int,
+    input_height: int,
+    input_width: int,
+    encoder_level: int,
+    activation: ActivationSpec,
+    decoder_activation: ActivationSpec | None,
+    channels: int,
+    head: str,
+    logits: bool,
+    **encoder_kwargs: Any,
+) -> SegmentationModel:
+    """keras_segmentation's ``_segnet``: ``encoder`` level ``encoder_level`` -> SegNet decoder -> head."""
+    n_classes = check_n_classes(n_classes)
+    encoder_level = check_encoder_level(encoder_level)
+    n_classes, channels, head = check_common(n_classes, channels, head)
+    stride = PYRAMID_STRIDES[encoder_level]
+    input_height, input_width = check_size(
+        name,
+        input_height,
+        input_width,
+        stride,
+        f"encoder_level={encoder_level} takes features at stride {stride}, which the decoder maps back "
+        f"to exactly {_scale_words(Fraction(2**SEGNET_N_UP, stride))} the input size",
+    )
+    features = encode(encoder, input_height, input_width, channels, activation, **encoder_kwargs)
+    x = segnet_decoder(
+        features.pyramid[encoder_level], n_classes, n_up=SEGNET_N_UP, decoder_activation=decoder_activation
+    )
+    return finish(name, features, x, head, logits)
+
+
+_SIZE_RULE = "height and width multiples of 2**(encoder_level+1) (16 at the default level 3)"
+
+
+@register_model(encoder="vanilla", decoder="segnet", size_rule=_SIZE_RULE)
+def segnet(
+    n_classes: int,
+    input_height: int = 416,
+    input_width: int = 608,
+    encoder_level: int = 3,
+    activation: ActivationSpec = "relu",
+    decoder_activation: ActivationSpec | None = None,
+    channels: int = 3,
+    head: str = "flat",
+    logits: bool = False,
+) -> SegmentationModel:
+    """keras_segmentation's ``segnet``: the vanilla encoder + SegNet decoder; output 1/2 of the input.
+
+    Faithful flaw, kept by default: the decoder has no nonlinearity between its convolutions.
+    Pass ``decoder_activation="relu"`` (or any activation) to add one. ``channels`` is an addition
+    (the original's SegNets are RGB only).
+
+    Example:
+        >>> segnet(12, input_height=64, input_width=64).output_shape
+        (None, 1024, 12)
+    """
+    return _build_segnet(
+        "segnet",
+        "vanilla",
+        n_classes,
+        input_height,
+        input_width,
+        encoder_level,
+        activation,
+        decoder_activation,
+        channels,
+        head,
+        logits,
+    )
+
+
+@register_model(encoder="vgg16", decoder="segnet", size_rule=_SIZE_RULE)
+def vgg_segnet(
+    n_classes: int,
+    input_height: int = 416,
+    input_width: int = 608,
+    encoder_level: int = 3,
+    activation: ActivationSpec = "relu",
+    decoder_activation: ActivationSpec | None = None,
+    channels: int = 3,
+    head: str = "flat",
+    logits: bool = False,
+) -> SegmentationModel:
+    """keras_segmentation's ``vgg_segnet``: VGG16 encoder (f4, 512 channels) + SegNet decoder.
+
+    Faithful flaw, kept by default: the decoder has no nonlinearity between its convolutions.
+    Pass ``decoder_activation="relu"`` (or any activation) to add one. The original VGG16 encoder asserts
+    input multiples of 32 even though level 3 only needs 16; mobseg checks what the graph needs.
+
+    Example:
+        >>> vgg_segnet(12, input_height=64, input_width=64).output_shape
+        (None, 1024, 12)
+    """
+    return _build_segnet(
+        "vgg_segnet",
+        "vgg16",
+        n_classes,
+        input_height,
+        input_width,
+        encoder_level,
+        activation,
+        decoder_activation,
+        channels,
+        head,
+        logits,
+    )
+
+
+@register_model(encoder="resnet50", decoder="segnet", size_rule=_SIZE_RULE)
+def resnet50_segnet(
+    n_classes: int,
+    input_height: int = 416,
+    input_width: int = 608,
+    encoder_level: int = 3,
+    activation: ActivationSpec = "relu",
+    decoder_activation: ActivationSpec | None = None,
+    channels: int = 3,
+    head: str = "flat",
+    logits: bool = False,
+) -> SegmentationModel:
+    """keras_segmentation's ``resnet50_segnet``: ResNet50 encoder (f4, 1024 channels) + SegNet decoder.
+
+    Faithful flaw, kept by default: the decoder has no nonlinearity between its convolutions.
+    Pass ``decoder_activation="relu"`` (or any activation) to add one. See
+    :mod:`mobseg.encoders.resnet50` for the encoder's quirks (f1 before BN, one-side-padded f2).
+
+    Example:
+        >>> resnet50_segnet(12, input_height=64, input_width=64).output_shape
+        (None, 1024, 12)
+    """
+    return _build_segnet(
+        "resnet50_segnet",
+        "resnet50",
+        n_classes,
+        input_height,
+        input_width,
+        encoder_level,
+        activation,
+        decoder_activation,
+        channels,
+        head,
+        logits,
+    )
+
+
+@register_model(encoder="mobilenet", decoder="segnet", size_rule=_SIZE_RULE)
 def mobilenet_segnet(
     n_classes: int,
     input_height: int = 224,
@@ -84,38 +232,28 @@ def mobilenet_segnet(
         >>> model.count_params()
         5541378
     """
-    n_classes = check_n_classes(n_classes)
-    encoder_level = check_encoder_level(encoder_level)
-    channels = check_int(channels, "channels", minimum=1, hint=" Use 1 for grayscale, 3 for RGB, 4 for RGBA.")
-    head = check_head(head)
-    stride = PYRAMID_STRIDES[encoder_level]
-    input_height, input_width = check_input_size(
+    return _build_segnet(
         "mobilenet_segnet",
+        "mobilenet",
+        n_classes,
         input_height,
         input_width,
-        stride,
-        f"encoder_level={encoder_level} takes features at stride {stride}, which the decoder maps back "
-        f"to exactly {_scale_words(Fraction(2**SEGNET_N_UP, stride))} the input size",
-    )
-    features = mobilenet_encoder(
-        input_height,
-        input_width,
-        channels=channels,
-        activation=activation,
+        encoder_level,
+        activation,
+        decoder_activation,
+        channels,
+        head,
+        logits,
         alpha=alpha,
         depth_multiplier=depth_multiplier,
     )
-    x = segnet_decoder(
-        features.pyramid[encoder_level], n_classes, n_up=SEGNET_N_UP, decoder_activation=decoder_activation
-    )
-    return SegmentationModel.from_logits(
-        features.inputs,
-        x,
-        name="mobilenet_segnet",
-        head=head,
-        logits_output=logits,
-        preprocessing=features.preprocessing,
-    )
 
 
-__all__ = ["check_encoder_level", "mobilenet_segnet", "segnet_output_size"]
+__all__ = [
+    "check_encoder_level",
+    "mobilenet_segnet",
+    "resnet50_segnet",
+    "segnet",
+    "segnet_output_size",
+    "vgg_segnet",
+]

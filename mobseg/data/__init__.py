@@ -1,0 +1,31 @@
+"""Datasets of images and masks: pairing, mask formats, verification, class weights, the tf.data pipeline."""
+
+from mobseg.data.augment import Augmentation
+from mobseg.data.class_weights import class_statistics, median_frequency_weights, resolve_class_weights
+from mobseg.data.images import IMAGE_EXTENSIONS, read_image
+from mobseg.data.masks import MASK_EXTENSIONS, MASK_FORMATS, decode_mask, parse_colors, read_mask
+from mobseg.data.pairs import Pair, list_pairs, match_folders
+from mobseg.data.pipeline import make_dataset, model_dataset
+from mobseg.data.verify import DatasetReport, Problem, verify_dataset
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "MASK_EXTENSIONS",
+    "MASK_FORMATS",
+    "Augmentation",
+    "DatasetReport",
+    "Pair",
+    "Problem",
+    "class_statistics",
+    "decode_mask",
+    "list_pairs",
+    "make_dataset",
+    "match_folders",
+    "median_frequency_weights",
+    "model_dataset",
+    "parse_colors",
+    "read_image",
+    "read_mask",
+    "resolve_class_weights",
+    "verify_dataset",
+]

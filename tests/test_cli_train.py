@@ -1,0 +1,47 @@
+"""The CLI: ``mobseg verify`` exit codes and ``mobseg train`` end to end on tiny data."""
+
+import json
+
+import pytest
+
+from mobseg.cli import main
+from mobseg.datasets import make_shapes
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    return make_shapes(tmp_path_factory.mktemp("shapes") / "data", n_train=6, n_val=2, size=(40, 40))
+
+
+def test_verify_command(shapes, tmp_path, capsys):
+    assert main(["verify", "--images", shapes.train_images, "--masks", shapes.train_masks, "--n-classes", "4"]) == 0
+    assert "6 pairs, 0 problems" in capsys.readouterr().out
+    assert main(["verify", "--images", shapes.train_images, "--masks", shapes.train_masks, "--n-classes", "2"]) == 1
+    assert "label_out_of_range" in capsys.readouterr().out
+
+
+def test_train_command_writes_a_run_folder(shapes, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--images", shapes.train_images, "--masks", shapes.train_masks]
+    args += ["--val-images", shapes.val_images, "--val-masks", shapes.val_masks, "--n-classes", "4"]
+    args += ["--input-size", "32x32", "--epochs", "1", "--batch-size", "3", "--class-weights", "balanced"]
+    args += ["--model-arg", "alpha=0.25", "--class-names", "bg,circle,rect,tri", "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    assert "best val_mean_iou" in capsys.readouterr().out
+    info = json.loads((out / "training.json").read_text())
+    assert info["model"]["kwargs"]["alpha"] == 0.25 and info["input_size"] == [32, 32]
+    assert info["class_names"] == ["bg", "circle", "rect", "tri"] and len(info["class_weights"]["values"]) == 4
+    assert sorted(p.name for p in out.iterdir()) == [
+        "checkpoints",
+        "curves.png",
+        "history.csv",
+        "model.keras",
+        "training.json",
+    ]
+    assert main(args) == 2  # a finished run is not overwritten
+    assert "finished run" in capsys.readouterr().err
+
+
+def test_train_command_needs_n_classes(shapes, capsys):
+    assert main(["train", "--images", shapes.train_images, "--masks", shapes.train_masks]) == 2
+    assert "--n-classes" in capsys.readouterr().err
