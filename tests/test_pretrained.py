@@ -84,3 +84,42 @@ def test_imagenet_names_and_offline_error(monkeypatch):
     model = mobseg.mobilenet_segnet(3, input_height=SIZE, input_width=SIZE, alpha=0.25)
     with pytest.raises(RuntimeError, match=r"mobilenet_2_5_224_tf_no_top\.h5.*encoder_weights='/path/to/"):
         pretrained.load_encoder_weights(model, "imagenet")
+
+
+@pytest.mark.parametrize(
+    "application, encoder, segmenter",
+    [
+        (keras.applications.VGG16, mobseg.vgg16_encoder, "vgg_segnet"),
+        (keras.applications.ResNet50, mobseg.resnet50_encoder, "resnet50_segnet"),
+    ],
+    ids=["vgg16", "resnet50"],
+)
+def test_keras_applications_files_load_into_our_encoders(application, encoder, segmenter, tmp_path):
+    app = application(weights=None, include_top=False, input_shape=(SIZE, SIZE, 3))
+    randomize(app, seed=1)
+    path = tmp_path / "weights.h5"
+    app.save(path)
+    expected = {layer.name: [np.asarray(w) for w in layer.weights] for layer in app.layers if layer.weights}
+    del app
+
+    features = encoder(SIZE, SIZE)
+    ours = keras.Model(features.inputs, features.pyramid)
+    report = pretrained.load_weights_by_name(ours, path)
+    assert report.ok and not report.mismatched and not report.unused and not report.not_in_file
+    assert sorted(report.loaded) == sorted(expected)
+    for name, arrays in expected.items():
+        for mine, theirs in zip(ours.get_layer(name).weights, arrays, strict=True):
+            np.testing.assert_array_equal(np.asarray(mine), theirs)
+
+    # through the model factory: the encoder loads, the decoder stays as initialised
+    keras.utils.set_random_seed(3)
+    untouched = mobseg.build_model(segmenter, 3, input_height=SIZE, input_width=SIZE)
+    keras.utils.set_random_seed(3)
+    model = mobseg.build_model(segmenter, 3, input_height=SIZE, input_width=SIZE, encoder_weights=str(path))
+    decoder = [layer.name for layer in model.layers if layer.weights and layer.name not in expected]
+    assert decoder and all(
+        np.array_equal(np.asarray(a), np.asarray(b))
+        for name in decoder
+        for a, b in zip(model.get_layer(name).weights, untouched.get_layer(name).weights, strict=True)
+    )
+    assert model.architecture["encoder_weights"]["mismatched"] == []
