@@ -50,7 +50,16 @@ def preprocess_images(images: Any, mode: str) -> Any:
     if mode == "unit":
         return images / 255.0
     if mode == "caffe":
-        if images.shape[-1] == 3:
-            return images[..., ::-1] - CAFFE_MEAN_BGR
-        return images - sum(CAFFE_MEAN_BGR) / 3.0
+        if images.shape[-1] != 3:
+            return images - sum(CAFFE_MEAN_BGR) / 3.0
+        if _is_backend_tensor(images):  # JAX / PyTorch tensors: no negative-step slices in torch
+            from keras import ops
+
+            return ops.flip(images, axis=-1) - ops.convert_to_tensor(CAFFE_MEAN_BGR, dtype=images.dtype)
+        return images[..., ::-1] - CAFFE_MEAN_BGR
     return images
+
+
+def _is_backend_tensor(images: Any) -> bool:
+    """True for JAX arrays and PyTorch tensors (numpy arrays and TensorFlow tensors slice with ``::-1``)."""
+    return type(images).__module__.split(".")[0] in ("torch", "jax", "jaxlib")

@@ -45,3 +45,11 @@ def test_train_command_writes_a_run_folder(shapes, tmp_path, capsys):
 def test_train_command_needs_n_classes(shapes, capsys):
     assert main(["train", "--images", shapes.train_images, "--masks", shapes.train_masks]) == 2
     assert "--n-classes" in capsys.readouterr().err
+
+
+@pytest.mark.tensorflow_only
+def test_train_command_refuses_a_strategy_of_another_backend(shapes, capsys):
+    args = ["train", "--images", shapes.train_images, "--masks", shapes.train_masks, "--n-classes", "4"]
+    assert main([*args, "--distribute", "data_parallel"]) == 2  # the tests run under TensorFlow
+    err = capsys.readouterr().err
+    assert "distribute='data_parallel' needs the jax backend but this process runs 'tensorflow'" in err

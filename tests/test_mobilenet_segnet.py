@@ -63,10 +63,12 @@ def test_heads():
     x = np.random.default_rng(1).uniform(-1, 1, (1, 64, 96, 3)).astype("float32")
     spatial.set_weights(flat.get_weights())
     logits.set_weights(flat.get_weights())
-    probs = np.asarray(flat(x))
+    probs = keras.ops.convert_to_numpy(flat(x))
     np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(np.asarray(spatial(x)).reshape(probs.shape), probs, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(keras.ops.softmax(logits(x))).reshape(probs.shape), probs, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(spatial(x)).reshape(probs.shape), probs, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(keras.ops.softmax(logits(x))).reshape(probs.shape), probs, atol=1e-5
+    )
 
 
 def test_registry_and_rebuild():

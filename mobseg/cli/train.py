@@ -136,6 +136,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mask-format", choices=("index", "rgb", "binary"), default="index")
     parser.add_argument("--colors", default=None, help="JSON file: colour -> class map for RGB masks")
     parser.add_argument("--weights", default=None, help="encoder weights: a legacy .h5 file (loaded by layer name)")
+    parser.add_argument(
+        "--distribute",
+        choices=("mirrored", "multi_worker", "data_parallel"),
+        default=None,
+        help="data-parallel training: mirrored (TF, all GPUs of this machine), multi_worker (TF, machines in "
+        "TF_CONFIG, one process each), data_parallel (JAX, all devices); --batch-size is the global batch",
+    )
     add_training_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -151,8 +158,12 @@ def run(args: argparse.Namespace) -> int:
     if args.n_classes is None:
         raise ValueError("--n-classes is required, e.g. --n-classes 3 (labels 0, 1, 2).")
     from mobseg.training import train
+    from mobseg.training.distribute import Distribution
     from mobseg.zoo import build_model
 
+    # once, before any work: a strategy that does not fit the backend fails here, and TF's multi-worker
+    # strategy must be created once, at program start
+    distribution = Distribution.resolve(args.distribute)
     kwargs = parse_model_args(args.model_arg)
     if args.input_size is not None:
         kwargs["input_height"], kwargs["input_width"] = args.input_size
@@ -184,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         verbose=2 if args.quiet else 1,
         batchnorm_momentum=args.batchnorm_momentum,
+        distribute=distribution,
     )
     best = run_result.best_value
     print(f"run folder: {run_result.run_dir}")

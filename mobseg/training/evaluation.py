@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -24,7 +25,9 @@ def dataset_confusion_matrix(model: Any, dataset: tf.data.Dataset, n_classes: in
         x, y = element[0], element[1]
         keep = np.asarray(element[2]) > 0 if len(element) > 2 else np.ones(y.shape, bool)
         labels = np.asarray(y)
-        predicted = np.argmax(np.asarray(model.predict_on_batch(x)), axis=-1)
+        # numpy in, numpy out: tf.data yields TF tensors, which the JAX and PyTorch backends don't take.
+        scores = keras.ops.convert_to_numpy(model.predict_on_batch(np.asarray(x)))
+        predicted = np.argmax(scores, axis=-1)
         keep &= (labels >= 0) & (labels < n_classes)
         matrix.update(labels[keep], predicted.reshape(labels.shape)[keep])
     return matrix.matrix

@@ -32,6 +32,7 @@ from mobseg.data.pairs import Pair, list_pairs
 from mobseg.data.pipeline import model_dataset
 from mobseg.losses import SegmentationCrossentropy
 from mobseg.training.callbacks import Checkpoints, HistoryLog
+from mobseg.training.distribute import Distribution
 from mobseg.training.freezing import encoder_layer_names, set_encoder_trainable
 from mobseg.training.run_folder import (
     RunFolder,
@@ -169,19 +170,21 @@ def _fit_phase(
     monitor: str,
     verbose: int,
     callbacks: Sequence[keras.callbacks.Callback],
+    distribution: Distribution,
 ) -> Checkpoints:
     history = HistoryLog(folder.history_csv, phase=phase)
     checkpoints = Checkpoints(folder.checkpoints, monitor=monitor, mode="max", history=history)
     backup = keras.callbacks.BackupAndRestore(str(folder.backup / phase), double_checkpoint=True)
-    model.fit(
-        train_ds,
-        validation_data=val_ds,
-        initial_epoch=initial_epoch,
-        epochs=epochs,
-        verbose=verbose,
-        shuffle=False,
-        callbacks=[backup, history, checkpoints, keras.callbacks.TerminateOnNaN(), *callbacks],
-    )
+    with distribution.scope():
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            initial_epoch=initial_epoch,
+            epochs=epochs,
+            verbose=verbose,
+            shuffle=False,
+            callbacks=[backup, history, checkpoints, keras.callbacks.TerminateOnNaN(), *callbacks],
+        )
     rows = read_history_csv(folder.history_csv)
     if any(isinstance(row.get("loss"), float) and math.isnan(row["loss"]) for row in rows):
         raise FloatingPointError(
@@ -233,6 +236,7 @@ def train(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     num_parallel_calls: int | None = None,
     batchnorm_momentum: float | None = None,
+    distribute: Any = None,
 ) -> TrainingRun:
     """Train (fine-tune) a segmentation model on image/mask folders and write a run folder.
 
@@ -258,6 +262,13 @@ def train(
         batchnorm_momentum: if given, set on every BatchNormalization layer before training. Keras' default
             0.99 makes the moving statistics lag for hundreds of steps, so short runs evaluate poorly;
             0.9 (PyTorch's 0.1) suits short fine-tunes and small datasets.
+        distribute: data-parallel training on an existing engine (see :mod:`mobseg.training.distribute`):
+            ``None`` (one device), ``"mirrored"`` (``tf.distribute.MirroredStrategy``: the GPUs of this
+            machine), ``"multi_worker"`` (``MultiWorkerMirroredStrategy``, machines listed in ``TF_CONFIG``),
+            ``"data_parallel"`` (JAX: ``keras.distribution.DataParallel`` over all devices), or a strategy /
+            distribution object. ``batch_size`` is the global batch, split across the replicas; a model
+            passed in is rebuilt inside the strategy's scope (same config and weights) and the trained
+            weights are copied back into it.
 
     Returns:
         A :class:`TrainingRun`; the run folder holds ``model.keras``, ``training.json``,
@@ -292,7 +303,14 @@ def train(
     mask_format = check_mask_format(mask_format, colors)
     aug = Augmentation.from_value(augment)
 
-    model = _build(model, n_classes, input_size, model_kwargs)
+    dist = Distribution.resolve(distribute)
+    if dist.replicas > 1 and batch_size % dist.replicas:
+        raise ValueError(
+            f"batch_size={batch_size} (the global batch) must be a multiple of the {dist.replicas} replicas."
+        )
+    built_by_name = isinstance(model, str)
+    with dist.scope():  # a model built by name is built inside the strategy's scope
+        model = _build(model, n_classes, input_size, model_kwargs)
     n_classes = int(model.outputs[0].shape[-1])
     from mobseg.metrics import check_class_names
 
@@ -352,6 +370,8 @@ def train(
             "val_masks": None if val_masks is None else str(val_masks),
             "val_pairs": len(validation_pairs or []),
         },
+        "distribute": dist.describe(),
+        "backend": keras.backend.backend(),
         "versions": {"mobseg": _mobseg_version(), "keras": keras.__version__, "tensorflow": _tf_version()},
     }
     previous = _check_resume(folder, config)
@@ -377,25 +397,32 @@ def train(
         "monitor": monitor,
         "verbose": verbose,
         "callbacks": list(callbacks),
+        "distribution": dist,
     }
     phase1_weights = folder.backup / "frozen_phase_end.npz"
     given_model = model
+    if dist.active and not built_by_name:  # variables must be created inside the strategy's scope
+        with dist.scope():
+            model = _fresh_copy(model)
     checkpoints = None
     try:
         if freeze_encoder_epochs and not phase1_weights.is_file():
             set_encoder_trainable(model, False, encoder_names)
-            _compile(model, learning_rate, n_classes, ignore_index)
+            with dist.scope():
+                _compile(model, learning_rate, n_classes, ignore_index)
             checkpoints = _fit_phase(
                 model, train_ds, val_ds, phase="frozen", initial_epoch=0, epochs=freeze_encoder_epochs, **phase_args
             )
             set_encoder_trainable(model, True, encoder_names)
             _save_arrays(model.get_weights(), phase1_weights)
-            model = _fresh_copy(model)
+            with dist.scope():
+                model = _fresh_copy(model)
         elif freeze_encoder_epochs:
             with np.load(phase1_weights) as arrays:
                 model.set_weights([arrays[f"arr_{i}"] for i in range(len(arrays.files))])
         if epochs > freeze_encoder_epochs:
-            _compile(model, fine_tune_learning_rate, n_classes, ignore_index)
+            with dist.scope():
+                _compile(model, fine_tune_learning_rate, n_classes, ignore_index)
             checkpoints = _fit_phase(
                 model,
                 train_ds,
