@@ -8,6 +8,8 @@ from typing import Any
 
 import keras
 
+from mobseg.classes import check_class_names, default_class_names
+
 
 @keras.saving.register_keras_serializable(package="mobseg")
 class SegmentationModel(keras.Model):
@@ -80,6 +82,78 @@ class SegmentationModel(keras.Model):
     def preprocessing(self) -> str:
         """How images are scaled before the encoder (see ``mobseg.preprocessing``)."""
         return self.architecture.get("preprocessing", "none")
+
+    @property
+    def channels(self) -> int:
+        """Channels of the input image (1 grayscale, 3 RGB, ...)."""
+        return int(self.inputs[0].shape[-1])
+
+    @property
+    def head(self) -> str:
+        """Output layout: ``"flat"`` (N, h*w, C) or ``"spatial"`` (N, h, w, C)."""
+        return self.architecture.get("head", "spatial" if len(self.outputs[0].shape) == 4 else "flat")
+
+    @property
+    def outputs_logits(self) -> bool:
+        """True if the model outputs logits (no softmax at the end)."""
+        return bool(self.architecture.get("logits", False))
+
+    @property
+    def class_names(self) -> list[str]:
+        """One name per class: the recorded names, else ``class_0``, ``class_1``, ...
+
+        Example:
+            >>> import mobseg
+            >>> mobseg.mobilenet_segnet(2, input_height=32, input_width=32).class_names
+            ['class_0', 'class_1']
+        """
+        names = self.architecture.get("class_names")
+        if names and len(names) == self.n_classes:
+            return [str(n) for n in names]
+        return default_class_names(self.n_classes)
+
+    @class_names.setter
+    def class_names(self, names: Any) -> None:
+        self.architecture["class_names"] = check_class_names(names, self.n_classes)
+
+    @property
+    def registry_name(self) -> str | None:
+        """The registry name the model was built with (``build_model(name, ...)``), if any."""
+        return self.architecture.get("name")
+
+    @property
+    def build_kwargs(self) -> dict[str, Any]:
+        """The arguments the model was built with (defaults filled in); ``{}`` if it was not built by name."""
+        return dict(self.architecture.get("kwargs", {}))
+
+    @property
+    def encoder(self) -> str | None:
+        """Name of the encoder (``"mobilenet"``, ``"vgg16"``, ...), if recorded."""
+        return self.architecture.get("encoder")
+
+    @property
+    def encoder_layers(self) -> list[str]:
+        """Names of the model's encoder layers, in layer order, as recorded when it was built.
+
+        Models saved before the names were recorded get them from a fresh build of their own record
+        (:meth:`rebuild`). Raises ``ValueError`` when neither is known.
+
+        Example:
+            >>> import mobseg
+            >>> names = mobseg.mobilenet_segnet(2, input_height=64, input_width=64).encoder_layers
+            >>> names[0], names[-1]
+            ('conv1_pad', 'conv_pw_11_relu')
+        """
+        names = self.architecture.get("encoder_layers")
+        if names is None and self.registry_name:
+            names = self.rebuild().architecture.get("encoder_layers")
+            self.architecture["encoder_layers"] = names
+        if not names:
+            raise ValueError(
+                f"Model {self.name!r} does not record its encoder layers (model.architecture['encoder_layers']); "
+                "build it with mobseg.build_model, or set that list to the names of the layers to freeze."
+            )
+        return list(names)
 
     def get_config(self) -> dict[str, Any]:
         """The functional graph (standard Keras layers only) plus the build record."""
