@@ -33,6 +33,67 @@ def check_int(value: object, argument: str, *, minimum: int, hint: str = "") -> 
     return int(value)
 
 
+def check_optional_int(value: object, argument: str, *, minimum: int | None = None, hint: str = "") -> int | None:
+    """``None``, or an integer (>= ``minimum`` when given); else a ``ValueError``.
+
+    Example:
+        >>> check_optional_int(None, "ignore_index") is None, check_optional_int(255, "ignore_index")
+        (True, 255)
+    """
+    if value is None:
+        return None
+    if minimum is not None:
+        return check_int(value, argument, minimum=minimum, hint=hint)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{argument} must be an integer or None; got {value!r}.{hint}")
+    return int(value)
+
+
+def check_number(
+    value: object,
+    argument: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    hint: str = "",
+) -> float:
+    """Return ``value`` as a float if it is a finite real number in the given range, else raise a ``ValueError``.
+
+    ``low_open`` / ``high_open`` exclude the bounds (``minimum=0, low_open=True`` means "> 0").
+
+    Example:
+        >>> check_number(0.5, "alpha", minimum=0, low_open=True)
+        0.5
+        >>> check_number(0.9, "batchnorm_momentum", minimum=0, maximum=1, high_open=True)
+        0.9
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value or abs(value) == float("inf"):
+        raise ValueError(f"{argument} must be a finite number; got {value!r}.{hint}")
+    low = "" if minimum is None else f"{'>' if low_open else '>='} {minimum:g}"
+    high = "" if maximum is None else f"{'<' if high_open else '<='} {maximum:g}"
+    too_low = minimum is not None and (value <= minimum if low_open else value < minimum)
+    too_high = maximum is not None and (value >= maximum if high_open else value > maximum)
+    if too_low or too_high:
+        rule = " and ".join(part for part in (low, high) if part)
+        raise ValueError(f"{argument}={value!r} is out of range: it must be {rule}.{hint}")
+    return float(value)
+
+
+def check_choice(value: object, argument: str, choices: tuple | list, *, hint: str = "") -> object:
+    """Return ``value`` if it is one of ``choices``, else raise a ``ValueError`` listing them.
+
+    Example:
+        >>> check_choice("flat", "head", ("flat", "spatial"))
+        'flat'
+    """
+    if isinstance(value, bool) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{argument}={value!r} is not supported; use one of {listed}.{hint}")
+    return value
+
+
 def check_n_classes(n_classes: object) -> int:
     """Validate a class count for a softmax segmentation head (at least 2 classes).
 
