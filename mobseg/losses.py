@@ -7,6 +7,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from mobseg.validation import check_optional_int
+
 
 @keras.saving.register_keras_serializable(package="mobseg")
 class SegmentationCrossentropy(keras.losses.Loss):
@@ -41,9 +43,9 @@ class SegmentationCrossentropy(keras.losses.Loss):
         dtype: Any = None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
-            raise ValueError(f"ignore_index must be an integer label value (e.g. 255) or None; got {ignore_index!r}.")
-        self.ignore_index = ignore_index
+        self.ignore_index = check_optional_int(
+            ignore_index, "ignore_index", hint=" Use the label value of unlabelled pixels, e.g. 255."
+        )
         self.from_logits = bool(from_logits)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:

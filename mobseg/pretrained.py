@@ -16,6 +16,8 @@ import h5py
 import keras
 import numpy as np
 
+from mobseg.model import SegmentationModel
+
 _BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 #: encoder -> (file name template, url folder, md5 hash or None). Keras applications publish no
@@ -202,16 +204,15 @@ def load_encoder_weights(model: keras.Model, weights: str | os.PathLike) -> Weig
         >>> report = load_encoder_weights(model, "/path/to/mobilenet_1_0_224_tf_no_top.h5")  # doctest: +SKIP
     """
     if isinstance(weights, str) and weights == "imagenet":
-        architecture = getattr(model, "architecture", {})
-        encoder = architecture.get("encoder")
-        alpha = architecture.get("kwargs", {}).get("alpha", 1.0)
-        weights = fetch_imagenet_weights(encoder, alpha)
+        if not isinstance(model, SegmentationModel):
+            raise ValueError("encoder_weights='imagenet' needs a mobseg model (it records its encoder); pass a file.")
+        weights = fetch_imagenet_weights(model.encoder, model.build_kwargs.get("alpha", 1.0))
     report = load_weights_by_name(model, weights)
     if report.mismatched or not report.loaded:
         raise ValueError(
             f"Encoder weights from {weights} do not fit this model:\n{report}\n"
             "Check that the file is for this encoder with the same alpha and 3 input channels."
         )
-    if hasattr(model, "architecture"):
+    if isinstance(model, SegmentationModel):
         model.architecture["encoder_weights"] = report.as_dict()
     return report

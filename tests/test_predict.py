@@ -42,7 +42,7 @@ def test_read_image_modes(tmp_path):
 
 
 def test_prediction_reads_images_as_the_training_loader_does(tmp_path):
-    from mobseg.data.images import read_image as training_read_image
+    from mobseg.data.images import read_image_uint8 as training_read_image
 
     rng = np.random.default_rng(3)
     files = {
@@ -101,12 +101,12 @@ def test_resize_scores_matches_keras_bilinear():
 
 
 def test_scores_to_mask_in_blocks_equals_one_shot(monkeypatch):
-    import mobseg.inference.prediction as prediction
+    import mobseg.inference.scoring as scoring
 
     scores = np.random.default_rng(1).random((6, 9, 4)).astype(np.float32)
     whole = scores_to_mask(scores, 50, 70)
-    monkeypatch.setattr(prediction, "_CHUNK_ELEMENTS", 70 * 4 * 3)  # 3 rows per block
-    np.testing.assert_array_equal(prediction.scores_to_mask(scores, 50, 70), whole)
+    monkeypatch.setattr(scoring, "_CHUNK_ELEMENTS", 70 * 4 * 3)  # 3 rows per block
+    np.testing.assert_array_equal(scoring.scores_to_mask(scores, 50, 70), whole)
     assert whole.shape == (50, 70) and whole.dtype == np.uint8
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,28 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def read_class_names(path: str) -> list[str]:
-    """Class names from a file: a JSON list, or one name per line (blank lines skipped).
-
-    Example:
-        >>> read_class_names("classes.txt")  # doctest: +SKIP
-        ['background', 'road']
-    """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Class names file not found: {path}")
-    with open(path, encoding="utf-8") as stream:
-        text = stream.read()
-    if text.lstrip().startswith("["):
-        try:
-            names = json.loads(text)
-        except ValueError as err:
-            raise ValueError(f"{path} starts like JSON but is not a valid JSON list: {err}") from None
-        return [str(name) for name in names]
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 def run(args: argparse.Namespace) -> int:
     """Load the model, evaluate, print the table and optionally write the JSON report."""
+    from mobseg.cli.args import read_class_names
     from mobseg.inference import evaluate, load_model
     from mobseg.io.atomic import atomic_write_text
 

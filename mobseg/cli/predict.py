@@ -29,7 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, predict every input and write the masks (and overlays)."""
-    from mobseg.cli.evaluate import read_class_names
+    from mobseg.cli.args import read_class_names
     from mobseg.inference import load_model, predict
     from mobseg.inference.prediction import COLOR_DIR, MASKS_DIR, OVERLAY_DIR
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from mobseg.cli.train import load_colors
+from mobseg.cli.args import load_colors
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -2,14 +2,13 @@
 
 from mobseg.data.augment import Augmentation
 from mobseg.data.class_weights import class_statistics, median_frequency_weights, resolve_class_weights
-from mobseg.data.images import IMAGE_EXTENSIONS, read_image
+from mobseg.data.images import read_image_uint8
 from mobseg.data.masks import MASK_EXTENSIONS, MASK_FORMATS, decode_mask, parse_colors, read_mask
 from mobseg.data.pairs import Pair, list_pairs, match_folders
 from mobseg.data.pipeline import make_dataset, model_dataset
 from mobseg.data.verify import DatasetReport, Problem, verify_dataset
 
 __all__ = [
-    "IMAGE_EXTENSIONS",
     "MASK_EXTENSIONS",
     "MASK_FORMATS",
     "Augmentation",
@@ -24,7 +23,7 @@ __all__ = [
     "median_frequency_weights",
     "model_dataset",
     "parse_colors",
-    "read_image",
+    "read_image_uint8",
     "read_mask",
     "resolve_class_weights",
     "verify_dataset",

@@ -6,15 +6,14 @@ import os
 
 import numpy as np
 
-from mobseg.io.images import image_to_float, to_channels
-from mobseg.io.images import read_image as read_any_image
-
-#: File extensions accepted for training images (lower case).
-IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+from mobseg.io.images import image_to_float, read_image, to_channels
 
 
-def read_image(path: str | os.PathLike, channels: int = 3) -> np.ndarray:
-    """Read an image file (png, jpg, bmp, tif, any mode) as ``uint8`` ``(H, W, channels)``.
+def read_image_uint8(path: str | os.PathLike, channels: int = 3) -> np.ndarray:
+    """Read an image file as ``uint8`` ``(H, W, channels)``: what the training pipeline feeds the model.
+
+    Unlike :func:`mobseg.io.read_image`, which returns the pixels as stored (16-bit stays ``uint16``,
+    channels as in the file), this converts to the model's ``channels`` and to 8 bits.
 
     The reading and channel rules are :func:`mobseg.io.read_image` and :func:`mobseg.io.to_channels`
     (palette expanded, alpha dropped, gray repeated, RGB to luminance), so a model sees the same pixels
@@ -22,11 +21,11 @@ def read_image(path: str | os.PathLike, channels: int = 3) -> np.ndarray:
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for an unreadable one.
 
     Example:
-        >>> read_image("photo.jpg").shape  # doctest: +SKIP
+        >>> read_image_uint8("photo.jpg").shape  # doctest: +SKIP
         (180, 240, 3)
     """
-    image = image_to_float(to_channels(read_any_image(path), channels))
+    image = image_to_float(to_channels(read_image(path), channels))
     return np.clip(np.round(image), 0, 255).astype(np.uint8)
 
 
-__all__ = ["IMAGE_EXTENSIONS", "read_image"]
+__all__ = ["read_image_uint8"]

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from mobseg.validation import check_int
+
 #: File extensions accepted for masks (lossless formats only).
 MASK_EXTENSIONS: tuple[str, ...] = (".png", ".bmp", ".tif", ".tiff")
 
@@ -70,8 +72,7 @@ def parse_colors(colors: Mapping[Any, int] | Sequence[Any]) -> ColorMap:
         else:
             color, label = value, key
         rgb = _parse_color(color)
-        if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0:
-            raise ValueError(f"Colour {color!r} maps to {label!r}; classes must be integers >= 0.")
+        label = check_int(label, f"The class of colour {color!r}", minimum=0)
         if rgb in result and result[rgb] != int(label):
             raise ValueError(f"Colour {rgb} is mapped twice ({result[rgb]} and {label}).")
         result[rgb] = int(label)

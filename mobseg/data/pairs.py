@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mobseg.data.images import IMAGE_EXTENSIONS
 from mobseg.data.masks import MASK_EXTENSIONS
+from mobseg.io.images import IMAGE_EXTENSIONS
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ import numpy as np
 import tensorflow as tf
 
 from mobseg.data.augment import Augmentation, crop_resize, jitter_colors, region_box, sample_region
-from mobseg.data.images import read_image
+from mobseg.data.images import read_image_uint8
 from mobseg.data.masks import check_mask_format, parse_colors, read_mask
 from mobseg.data.pairs import Pair
+from mobseg.model import SegmentationModel
 from mobseg.preprocessing import check_preprocessing, preprocess_images
 
 
@@ -46,7 +47,7 @@ def make_decoder(
     def decode(image_path: bytes | str, mask_path: bytes | str) -> tuple[np.ndarray, np.ndarray]:
         image_path = os.fsdecode(image_path)
         mask_path = os.fsdecode(mask_path)
-        image = read_image(image_path, channels)
+        image = read_image_uint8(image_path, channels)
         labels = read_mask(mask_path, mask_format, color_map)
         if image.shape[:2] != labels.shape:
             raise ValueError(
@@ -182,19 +183,18 @@ def model_dataset(model: Any, pairs: Sequence[Pair | tuple[str, str]], **kwargs:
         >>> model = mobseg.mobilenet_segnet(3, input_height=64, input_width=64)
         >>> ds = model_dataset(model, pairs, batch_size=4, shuffle=True, augment=True)  # doctest: +SKIP
     """
-    architecture = getattr(model, "architecture", None)
-    if not architecture or "output_size" not in architecture:
+    if not isinstance(model, SegmentationModel):
         raise ValueError("model_dataset needs a mobseg SegmentationModel (one with model.architecture).")
-    height, width = model.inputs[0].shape[1:3]
+    height, width = model.input_size
     if height is None or width is None:
         raise ValueError("The model has no fixed input size; use make_dataset(..., input_size=(H, W)).")
     settings = {
-        "n_classes": int(model.outputs[0].shape[-1]),
+        "n_classes": model.n_classes,
         "input_size": (int(height), int(width)),
-        "output_size": tuple(architecture["output_size"]),
-        "head": architecture.get("head", "flat"),
-        "preprocessing": architecture.get("preprocessing", "none"),
-        "channels": int(model.inputs[0].shape[-1]),
+        "output_size": model.output_size,
+        "head": model.head,
+        "preprocessing": model.preprocessing,
+        "channels": model.channels,
     }
     settings.update(kwargs)
     return make_dataset(pairs, **settings)

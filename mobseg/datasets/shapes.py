@@ -5,13 +5,13 @@ from __future__ import annotations
 import colorsys
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from mobseg.io.atomic import atomic_path
 
 #: Classes of :func:`make_shapes`, in label order.
 SHAPES_CLASSES: tuple[str, ...] = ("background", "circle", "rectangle", "triangle")
@@ -160,17 +160,11 @@ def make_shapes(
             raise ValueError(
                 f"{root} already exists and does not hold this shapes data; choose an empty or new folder."
             )
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.tmp-", dir=root.parent))
-    try:
+    with atomic_path(root, directory=True) as staging_name:
+        staging = Path(staging_name)
         _write_split(staging, "train", n_train, (height, width), seed)
         _write_split(staging, "val", n_val, (height, width), seed)
         (staging / "shapes.json").write_text(json.dumps(spec, indent=2) + "\n")
-        if root.exists():
-            root.rmdir()
-        os.replace(staging, root)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return data
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from mobseg.io.images import IMAGE_EXTENSIONS
+from mobseg.model import SegmentationModel
 from mobseg.preprocessing import preprocess_images
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
 
 
@@ -27,13 +28,13 @@ def calibration_images(folder: str | os.PathLike, model: keras.Model, limit: int
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"Calibration folder not found: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)[:limit]
     if not files:
-        raise ValueError(f"No images ({', '.join(IMAGE_SUFFIXES)}) in calibration folder {folder}.")
+        raise ValueError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) in calibration folder {folder}.")
     height, width, channels = model.inputs[0].shape[1:]
     if channels not in _COLOR_MODES:
         raise ValueError(f"Calibration images can be read for 1, 3 or 4 input channels, not {channels}.")
-    mode = getattr(model, "architecture", {}).get("preprocessing", "none")
+    mode = model.preprocessing if isinstance(model, SegmentationModel) else "none"
     for path in files:
         try:
             image = keras.utils.load_img(path, color_mode=_COLOR_MODES[channels], target_size=(height, width))

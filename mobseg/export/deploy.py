@@ -24,6 +24,6 @@ def deployment_model(model: keras.Model) -> keras.Model:
     except ValueError:
         return model
     logits = reshape.input
-    outputs = logits if model.architecture.get("logits") else keras.layers.Softmax(name="output_softmax")(logits)
+    outputs = logits if model.outputs_logits else keras.layers.Softmax(name="output_softmax")(logits)
     architecture = {**model.architecture, "head": "spatial"}
     return SegmentationModel(inputs=model.inputs[0], outputs=outputs, architecture=architecture, name=model.name)

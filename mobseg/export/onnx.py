@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import keras
 
 from mobseg.export.deploy import deployment_model
+from mobseg.io.atomic import atomic_path
 
 
 def export_onnx(model: keras.Model, path: str | os.PathLike, batch_size: int = 1) -> str:
@@ -29,10 +29,6 @@ def export_onnx(model: keras.Model, path: str | os.PathLike, batch_size: int = 1
     path = os.fspath(path)
     deploy = deployment_model(model)
     shape = (batch_size, *deploy.inputs[0].shape[1:])
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=parent, prefix=".export-") as tmp:
-        target = os.path.join(tmp, "model.onnx")
+    with atomic_path(path) as target:
         deploy.export(target, format="onnx", input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False)
-        os.replace(target, path)
     return path

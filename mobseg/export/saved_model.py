@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 import keras
 
 from mobseg.export.deploy import deployment_model
+from mobseg.io.atomic import atomic_path
 
 
 def export_saved_model(model: keras.Model, path: str | os.PathLike, batch_size: int = 1) -> str:
@@ -30,17 +29,8 @@ def export_saved_model(model: keras.Model, path: str | os.PathLike, batch_size: 
     shape = (batch_size, *deploy.inputs[0].shape[1:])
     if None in shape:
         raise ValueError(f"Export needs a fixed input size; the model's input is {deploy.inputs[0].shape}.")
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
-    try:
-        target = os.path.join(staging, "saved_model")
+    with atomic_path(path, directory=True) as target:
         deploy.export(
             target, format="tf_saved_model", input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False
         )
-        if os.path.exists(path):
-            shutil.rmtree(path)
-        os.replace(target, path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return path

@@ -10,22 +10,9 @@ import keras
 import numpy as np
 
 from mobseg.export.saved_model import export_saved_model
+from mobseg.io.atomic import atomic_write
 
 QUANTIZATIONS: tuple[str | None, ...] = (None, "float16", "int8")
-
-
-def _atomic_write_bytes(data: bytes, path: str) -> None:
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def export_tflite(
@@ -78,7 +65,7 @@ def export_tflite(
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             converter.representative_dataset = lambda: ([s] for s in samples)
         data = converter.convert()
-    _atomic_write_bytes(data, path)
+    atomic_write(path, lambda stream: stream.write(data))
     return path
 
 

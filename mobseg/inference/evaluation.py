@@ -15,10 +15,11 @@ from typing import Any
 import keras
 import numpy as np
 
+from mobseg.classes import check_class_names
 from mobseg.inference.loading import model_class_names
-from mobseg.inference.prediction import _load, _score_batches, scores_to_mask
-from mobseg.metrics.confusion import ConfusionMatrix
-from mobseg.metrics.report import check_class_names, format_report, segmentation_report
+from mobseg.inference.scoring import load_input, score_images, scores_to_mask
+from mobseg.metrics.report import ConfusionMatrix, format_report, segmentation_report
+from mobseg.validation import check_int
 
 
 def _as_list(items: Any, what: str) -> list[Any]:
@@ -105,15 +106,14 @@ def evaluate(
         >>> report["mean_iou"], report["classes"][1]["name"], report["classes"][1]["iou"]  # doctest: +SKIP
         (0.71, 'road', 0.93)
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     n_classes = int(model.outputs[0].shape[-1])
     names = check_class_names(class_names, n_classes) if class_names is not None else model_class_names(model)
     image_items, mask_items = _pair_inputs(images, masks)
     matrix = ConfusionMatrix(n_classes, ignore_index)
     show = progress if progress is not None else (verbose and len(image_items) > batch_size)
-    loaded = (_load(item, i) for i, item in enumerate(image_items))
-    scored = _score_batches(model, loaded, len(image_items), batch_size, show)
+    loaded = (load_input(item, i) for i, item in enumerate(image_items))
+    scored = score_images(model, loaded, count=len(image_items), batch_size=batch_size, progress=show)
     for index, (image, scores) in enumerate(scored):
         labels, name = _load_mask(mask_items[index], index, mask_format, colors)
         if labels.shape != image.shape[:2]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import keras
 
-from mobseg.metrics.report import default_class_names  # importing mobseg.metrics registers MeanIoU
+from mobseg.classes import default_class_names
 from mobseg.model import SegmentationModel
 
 #: The file a training run writes next to ``model.keras``.
@@ -110,7 +110,7 @@ def load_model(path: str | os.PathLike, compile: bool = False) -> SegmentationMo
         )
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a Keras model archive (not a zip file); it may be truncated or another file.")
-    for module in ("mobseg.losses", "mobseg.training"):  # register mobseg's losses for compile=True
+    for module in ("mobseg.losses", "mobseg.metrics"):  # register mobseg's loss and metric for compile=True
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
     try:
@@ -142,11 +142,9 @@ def model_class_names(model: keras.Model) -> list[str]:
         >>> model_class_names(mobseg.mobilenet_segnet(2, input_height=32, input_width=32))
         ['class_0', 'class_1']
     """
-    n_classes = int(model.outputs[0].shape[-1])
-    names = getattr(model, "architecture", {}).get("class_names")
-    if names and len(names) == n_classes:
-        return [str(n) for n in names]
-    return default_class_names(n_classes)
+    if isinstance(model, SegmentationModel):
+        return model.class_names
+    return default_class_names(int(model.outputs[0].shape[-1]))
 
 
 __all__ = ["TRAINING_JSON", "load_model", "model_class_names"]

@@ -17,139 +17,22 @@ How a mask is made, for each image:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
+from mobseg.classes import check_class_names
 from mobseg.inference.loading import model_class_names
+from mobseg.inference.scoring import load_input, resize_scores, score_images, scores_to_mask
 from mobseg.inference.visualize import add_legend, check_palette, colorize_mask, overlay_mask
-from mobseg.io.images import (
-    as_image_array,
-    atomic_write_png,
-    image_to_float,
-    list_images,
-    read_image,
-    resize_image,
-    to_channels,
-)
-from mobseg.metrics.report import check_class_names
-from mobseg.preprocessing import preprocess_images
+from mobseg.io.images import atomic_write_png, image_to_float, list_images, to_channels
+from mobseg.validation import check_int
 
 #: Sub-folders of ``out_dir`` that :func:`predict` writes.
 MASKS_DIR, COLOR_DIR, OVERLAY_DIR = "masks", "color", "overlay"
-
-#: Largest block of interpolated scores held in memory at once (elements).
-_CHUNK_ELEMENTS = 1 << 22
-
-
-def _linear_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Source indices and weights of 1-D linear interpolation with half-pixel centres (as tf.image.resize)."""
-    source = (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5
-    source = np.clip(source, 0, n_in - 1)
-    low = np.floor(source).astype(np.int64)
-    high = np.minimum(low + 1, n_in - 1)
-    return low, high, (source - low).astype(np.float32)
-
-
-def resize_scores(scores: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Bilinear resize of class scores ``(h, w, C)`` to ``(height, width, C)`` (half-pixel centres, no antialias).
-
-    Example:
-        >>> resize_scores(np.arange(4, dtype=np.float32).reshape(1, 2, 2), 1, 4)[0, :, 0].tolist()
-        [0.0, 0.5, 1.5, 2.0]
-    """
-    scores = np.asarray(scores, np.float32)
-    rows, cols = _linear_taps(scores.shape[0], height), _linear_taps(scores.shape[1], width)
-    return _interpolate_rows(scores, rows, cols, slice(0, height))
-
-
-def _interpolate_rows(scores: np.ndarray, rows: tuple, cols: tuple, block: slice) -> np.ndarray:
-    top, bottom, frac = (taps[block] for taps in rows)
-    vertical = scores[top] + (scores[bottom] - scores[top]) * frac[:, None, None]
-    left, right, col_frac = cols
-    return vertical[:, left] + (vertical[:, right] - vertical[:, left]) * col_frac[None, :, None]
-
-
-def scores_to_mask(scores: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize scores ``(h, w, C)`` to ``(height, width)`` bilinearly and argmax: the class mask.
-
-    Works in row blocks, so large images do not need ``height * width * C`` floats at once. The mask is
-    uint8 for up to 256 classes, else uint16.
-
-    Example:
-        >>> s = np.zeros((2, 2, 2), np.float32); s[:, 0, 0] = s[:, 1, 1] = 1
-        >>> scores_to_mask(s, 2, 4).tolist()
-        [[0, 0, 1, 1], [0, 0, 1, 1]]
-    """
-    scores = np.asarray(scores, np.float32)
-    n_classes = scores.shape[-1]
-    mask = np.empty((height, width), dtype=np.uint8 if n_classes <= 256 else np.uint16)
-    rows, cols = _linear_taps(scores.shape[0], height), _linear_taps(scores.shape[1], width)
-    step = max(1, _CHUNK_ELEMENTS // max(1, width * n_classes))
-    for start in range(0, height, step):
-        block = slice(start, min(height, start + step))
-        mask[block] = np.argmax(_interpolate_rows(scores, rows, cols, block), axis=-1)
-    return mask
-
-
-def _model_geometry(model: keras.Model) -> tuple[int, int, int, tuple[int, int]]:
-    """(input height, input width, input channels, (output h, output w)) of a segmentation model."""
-    height, width, channels = model.inputs[0].shape[1:4]
-    if not height or not width or not channels:
-        raise ValueError(
-            f"{model.name} has input shape {model.inputs[0].shape}; predict needs a fixed (H, W, C) input size."
-        )
-    output_shape = model.outputs[0].shape
-    architecture = getattr(model, "architecture", {}) or {}
-    if len(output_shape) == 4:
-        output_size = (int(output_shape[1]), int(output_shape[2]))
-    elif architecture.get("output_size"):
-        output_size = tuple(int(v) for v in architecture["output_size"])
-    else:
-        raise ValueError(
-            f"{model.name} has a flat output {output_shape} and no architecture['output_size']; "
-            "load it with mobseg.load_model or build it with mobseg."
-        )
-    return int(height), int(width), int(channels), output_size
-
-
-def _prepare(image: np.ndarray, model: keras.Model, geometry: tuple) -> np.ndarray:
-    height, width, channels, _ = geometry
-    return resize_image(to_channels(image, channels), height, width)
-
-
-def _score_batches(
-    model: keras.Model, images: Iterator[np.ndarray], count: int, batch_size: int, progress: bool
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (original image, scores (h, w, C)) per image, running the model on batches."""
-    geometry = _model_geometry(model)
-    output_h, output_w = geometry[3]
-    mode = (getattr(model, "architecture", {}) or {}).get("preprocessing", "none")
-    bar = keras.utils.Progbar(count, unit_name="image") if progress else None
-    done, batch_index, pending = 0, 0, []
-
-    def run(batch: list[np.ndarray], pad: bool) -> np.ndarray:
-        x = np.stack([_prepare(image, model, geometry) for image in batch])
-        if pad and len(batch) < batch_size:  # keep one batch shape: no retracing for the last batch
-            x = np.concatenate([x, np.zeros((batch_size - len(batch), *x.shape[1:]), x.dtype)])
-        x = preprocess_images(x, mode).astype(np.float32)
-        scores = np.asarray(keras.ops.convert_to_numpy(model.predict_on_batch(x)), np.float32)
-        return scores[: len(batch)].reshape(len(batch), output_h, output_w, -1)
-
-    for image in images:
-        pending.append(image)
-        if len(pending) == batch_size:
-            yield from zip(pending, run(pending, pad=False), strict=True)
-            done, batch_index, pending = done + len(pending), batch_index + 1, []
-            if bar is not None:
-                bar.update(done)
-    if pending:
-        yield from zip(pending, run(pending, pad=batch_index > 0), strict=True)
-        if bar is not None:
-            bar.update(done + len(pending))
 
 
 def _collect_inputs(inputs: Any) -> tuple[list[Any], list[str], bool]:
@@ -172,12 +55,6 @@ def _collect_inputs(inputs: Any) -> tuple[list[Any], list[str], bool]:
         for i, item in enumerate(items)
     ]
     return items, stems, False
-
-
-def _load(item: Any, index: int) -> np.ndarray:
-    if isinstance(item, (str, os.PathLike)):
-        return read_image(item)
-    return as_image_array(item, name=f"input {index}")
 
 
 def _write_outputs(
@@ -237,8 +114,7 @@ def predict(
         >>> predict(model, np.zeros((181, 243, 3), np.uint8)).shape
         (181, 243)
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     items, stems, single = _collect_inputs(inputs)
     n_classes = int(model.outputs[0].shape[-1])
     overlay = overlay or legend
@@ -257,9 +133,9 @@ def predict(
                 )
             seen[stem] = item if isinstance(item, (str, os.PathLike)) else f"array {len(seen)}"
     show = progress if progress is not None else len(items) > batch_size
-    images = (_load(item, i) for i, item in enumerate(items))
+    images = (load_input(item, i) for i, item in enumerate(items))
     masks = []
-    scored = _score_batches(model, images, len(items), batch_size, show)
+    scored = score_images(model, images, count=len(items), batch_size=batch_size, progress=show)
     for stem, (image, scores) in zip(stems, scored, strict=True):
         mask = scores_to_mask(scores, image.shape[0], image.shape[1])
         if out_dir is not None:

@@ -6,8 +6,8 @@ Example:
     0.5833333333333333
 """
 
+from mobseg.classes import check_class_names, default_class_names
 from mobseg.metrics.confusion import (
-    ConfusionMatrix,
     class_accuracy,
     class_dice,
     class_iou,
@@ -19,7 +19,7 @@ from mobseg.metrics.confusion import (
     pixel_accuracy,
 )
 from mobseg.metrics.keras_metric import MeanIoU
-from mobseg.metrics.report import check_class_names, default_class_names, format_report, segmentation_report
+from mobseg.metrics.report import ConfusionMatrix, format_report, segmentation_report
 
 __all__ = [
     "ConfusionMatrix",

@@ -78,39 +78,13 @@ def confusion_matrix(
     return counts.reshape(n_classes, n_classes).astype(np.int64)
 
 
-class ConfusionMatrix:
-    """Accumulates a confusion matrix batch by batch (rows: ground truth, columns: prediction).
+def as_confusion_matrix(cm: Any) -> np.ndarray:
+    """``cm`` as a float64 square matrix of counts; a ``ValueError`` for anything else.
 
     Example:
-        >>> cm = ConfusionMatrix(2)
-        >>> cm.update([0, 1], [0, 0]).update([1], [1]).matrix.tolist()
-        [[1, 0], [1, 1]]
-        >>> mean_iou(cm.matrix)
-        0.5
+        >>> as_confusion_matrix([[1, 0], [2, 3]]).shape
+        (2, 2)
     """
-
-    def __init__(self, n_classes: int, ignore_index: int | None = None):
-        self.n_classes = int(n_classes)
-        self.ignore_index = ignore_index
-        self.matrix = np.zeros((self.n_classes, self.n_classes), dtype=np.int64)
-
-    def update(self, y_true: Any, y_pred: Any) -> ConfusionMatrix:
-        """Add a batch (see :func:`confusion_matrix` for the accepted shapes); returns ``self``."""
-        self.matrix += confusion_matrix(y_true, y_pred, self.n_classes, self.ignore_index)
-        return self
-
-    def reset(self) -> None:
-        """Set every count back to zero."""
-        self.matrix[...] = 0
-
-    def report(self, class_names: list[str] | None = None) -> dict[str, Any]:
-        """The full metrics report (see :func:`mobseg.metrics.segmentation_report`)."""
-        from mobseg.metrics.report import segmentation_report
-
-        return segmentation_report(self.matrix, class_names=class_names, ignore_index=self.ignore_index)
-
-
-def _check_cm(cm: Any) -> np.ndarray:
     cm = np.asarray(cm, dtype=np.float64)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"A confusion matrix must be square (n_classes, n_classes); got shape {cm.shape}.")
@@ -137,7 +111,7 @@ def pixel_accuracy(cm: Any) -> float:
         >>> pixel_accuracy([[3, 1], [0, 0]])
         0.75
     """
-    cm = _check_cm(cm)
+    cm = as_confusion_matrix(cm)
     total = cm.sum()
     return float(np.trace(cm) / total) if total > 0 else float("nan")
 
@@ -149,7 +123,7 @@ def class_accuracy(cm: Any) -> np.ndarray:
         >>> class_accuracy([[3, 1], [0, 0]]).tolist()
         [0.75, nan]
     """
-    cm = _check_cm(cm)
+    cm = as_confusion_matrix(cm)
     return _divide(np.diag(cm), cm.sum(axis=1))
 
 
@@ -170,7 +144,7 @@ def class_iou(cm: Any) -> np.ndarray:
         >>> class_iou([[3, 1, 0], [0, 0, 0], [0, 0, 0]]).tolist()
         [0.75, 0.0, nan]
     """
-    cm = _check_cm(cm)
+    cm = as_confusion_matrix(cm)
     tp = np.diag(cm)
     return _divide(tp, cm.sum(axis=0) + cm.sum(axis=1) - tp)
 
@@ -195,7 +169,7 @@ def frequency_weighted_iou(cm: Any) -> float:
         >>> frequency_weighted_iou([[3, 1], [0, 0]])
         0.75
     """
-    cm = _check_cm(cm)
+    cm = as_confusion_matrix(cm)
     total = cm.sum()
     if total == 0:
         return float("nan")
@@ -210,7 +184,7 @@ def class_dice(cm: Any) -> np.ndarray:
         >>> class_dice([[3, 1], [0, 0]]).tolist()
         [0.8571428571428571, 0.0]
     """
-    cm = _check_cm(cm)
+    cm = as_confusion_matrix(cm)
     tp = np.diag(cm)
     return _divide(2 * tp, cm.sum(axis=0) + cm.sum(axis=1))
 
@@ -226,7 +200,7 @@ def mean_dice(cm: Any) -> float:
 
 
 __all__ = [
-    "ConfusionMatrix",
+    "as_confusion_matrix",
     "class_accuracy",
     "class_dice",
     "class_iou",

@@ -8,6 +8,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from mobseg.validation import check_int, check_optional_int
+
 
 @keras.saving.register_keras_serializable(package="mobseg")
 class MeanIoU(keras.metrics.Metric):
@@ -44,10 +46,8 @@ class MeanIoU(keras.metrics.Metric):
         dtype: Any = None,
     ):
         super().__init__(name=name, dtype=dtype)
-        if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
-            raise ValueError(f"MeanIoU: n_classes must be a positive integer; got {n_classes!r}.")
-        self.n_classes = int(n_classes)
-        self.ignore_index = None if ignore_index is None else int(ignore_index)
+        self.n_classes = check_int(n_classes, "MeanIoU: n_classes", minimum=1)
+        self.ignore_index = check_optional_int(ignore_index, "MeanIoU: ignore_index")
         # Counts stay exact to 2**53 pixels per cell in float64 (JAX without x64 keeps float32).
         count_dtype = "float32" if keras.backend.backend() == "jax" else "float64"
         self.total_cm = self.add_variable(

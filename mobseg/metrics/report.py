@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from mobseg.classes import check_class_names, default_class_names
+from mobseg.classes import check_class_names
 from mobseg.metrics.confusion import (
-    _check_cm,
+    as_confusion_matrix,
     class_accuracy,
     class_dice,
     class_iou,
+    confusion_matrix,
     frequency_weighted_iou,
     mean_class_accuracy,
     mean_dice,
@@ -44,7 +45,7 @@ def segmentation_report(
         >>> report["mean_iou"], report["classes"][2]["iou"], report["absent_classes"]
         (0.375, None, ['c'])
     """
-    matrix = _check_cm(cm)
+    matrix = as_confusion_matrix(cm)
     n_classes = matrix.shape[0]
     names = check_class_names(class_names, n_classes)
     iou, dice, accuracy = class_iou(matrix), class_dice(matrix), class_accuracy(matrix)
@@ -112,4 +113,34 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["check_class_names", "default_class_names", "format_report", "segmentation_report"]
+class ConfusionMatrix:
+    """Accumulates a confusion matrix batch by batch (rows: ground truth, columns: prediction).
+
+    Example:
+        >>> cm = ConfusionMatrix(2)
+        >>> cm.update([0, 1], [0, 0]).update([1], [1]).matrix.tolist()
+        [[1, 0], [1, 1]]
+        >>> cm.report()["mean_iou"]
+        0.5
+    """
+
+    def __init__(self, n_classes: int, ignore_index: int | None = None):
+        self.n_classes = int(n_classes)
+        self.ignore_index = ignore_index
+        self.matrix = np.zeros((self.n_classes, self.n_classes), dtype=np.int64)
+
+    def update(self, y_true: Any, y_pred: Any) -> ConfusionMatrix:
+        """Add a batch (see :func:`confusion_matrix` for the accepted shapes); returns ``self``."""
+        self.matrix += confusion_matrix(y_true, y_pred, self.n_classes, self.ignore_index)
+        return self
+
+    def reset(self) -> None:
+        """Set every count back to zero."""
+        self.matrix[...] = 0
+
+    def report(self, class_names: list[str] | None = None) -> dict[str, Any]:
+        """The full metrics report (see :func:`mobseg.metrics.segmentation_report`)."""
+        return segmentation_report(self.matrix, class_names=class_names, ignore_index=self.ignore_index)
+
+
+__all__ = ["ConfusionMatrix", "format_report", "segmentation_report"]
