@@ -68,6 +68,56 @@ def make_decoder(
     return decode
 
 
+def _example_transform(
+    aug: Augmentation | None,
+    input_size: tuple[int, int],
+    output_size: tuple[int, int],
+    *,
+    n_classes: int,
+    ignore_index: int | None,
+    weights_table: tf.Tensor | None,
+    preprocessing: str,
+    head: str,
+):
+    """The per-example step: joint crop/flip/resize of image and labels, pixel weights, colour jitter."""
+    in_h, in_w = input_size
+    out_h, out_w = output_size
+    fill_label = 0 if ignore_index is None else int(ignore_index)
+
+    def transform(image: tf.Tensor, labels: tf.Tensor, seed_pair: tf.Tensor):
+        shape = tf.shape(image)
+        height, width = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
+        if aug is not None:
+            geometry_seed = tf.stack([seed_pair[0], seed_pair[1]])
+            region = sample_region(height, width, aug, geometry_seed)
+        else:
+            region = (0.0, 0.0, height, width, tf.constant(False), tf.constant(False))
+        x = crop_resize(image, region_box(region, height, width, in_h, in_w), (in_h, in_w), "bilinear", 0.0)
+        y = crop_resize(
+            labels[..., None], region_box(region, height, width, out_h, out_w), (out_h, out_w), "nearest", -1.0
+        )
+        y = tf.cast(tf.round(y[..., 0]), tf.int32)
+        padded = y < 0
+        valid = tf.logical_not(padded)
+        if ignore_index is not None:
+            valid = tf.logical_and(valid, tf.not_equal(y, ignore_index))
+        if weights_table is not None:
+            w = tf.gather(weights_table, tf.clip_by_value(y, 0, n_classes - 1))
+            w = tf.where(valid, w, 0.0)
+        else:
+            w = tf.cast(valid, tf.float32)
+        y = tf.where(padded, fill_label, y)
+        if aug is not None:
+            x = jitter_colors(x / 255.0, aug, tf.stack([seed_pair[1], seed_pair[0]])) * 255.0
+        x = preprocess_images(x, preprocessing)
+        if head == "flat":
+            y = tf.reshape(y, [out_h * out_w])
+            w = tf.reshape(w, [out_h * out_w])
+        return x, y, w
+
+    return transform
+
+
 def make_dataset(
     pairs: Sequence[Pair | tuple[str, str]],
     *,
@@ -121,7 +171,6 @@ def make_dataset(
         weights_table = tf.constant([float(w) for w in class_weights], tf.float32)
     parallel = tf.data.AUTOTUNE if num_parallel_calls is None else int(num_parallel_calls)
     decode = make_decoder(channels, n_classes, ignore_index, mask_format, colors)
-    fill_label = 0 if ignore_index is None else int(ignore_index)
 
     def load(image_path: tf.Tensor, mask_path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         image, labels = tf.numpy_function(decode, [image_path, mask_path], [tf.uint8, tf.int32], stateful=False)
@@ -129,36 +178,16 @@ def make_dataset(
         labels.set_shape([None, None])
         return image, labels
 
-    def transform(image: tf.Tensor, labels: tf.Tensor, seed_pair: tf.Tensor):
-        shape = tf.shape(image)
-        height, width = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
-        if aug is not None:
-            geometry_seed = tf.stack([seed_pair[0], seed_pair[1]])
-            region = sample_region(height, width, aug, geometry_seed)
-        else:
-            region = (0.0, 0.0, height, width, tf.constant(False), tf.constant(False))
-        x = crop_resize(image, region_box(region, height, width, in_h, in_w), (in_h, in_w), "bilinear", 0.0)
-        y = crop_resize(
-            labels[..., None], region_box(region, height, width, out_h, out_w), (out_h, out_w), "nearest", -1.0
-        )
-        y = tf.cast(tf.round(y[..., 0]), tf.int32)
-        padded = y < 0
-        valid = tf.logical_not(padded)
-        if ignore_index is not None:
-            valid = tf.logical_and(valid, tf.not_equal(y, ignore_index))
-        if weights_table is not None:
-            w = tf.gather(weights_table, tf.clip_by_value(y, 0, n_classes - 1))
-            w = tf.where(valid, w, 0.0)
-        else:
-            w = tf.cast(valid, tf.float32)
-        y = tf.where(padded, fill_label, y)
-        if aug is not None:
-            x = jitter_colors(x / 255.0, aug, tf.stack([seed_pair[1], seed_pair[0]])) * 255.0
-        x = preprocess_images(x, preprocessing)
-        if head == "flat":
-            y = tf.reshape(y, [out_h * out_w])
-            w = tf.reshape(w, [out_h * out_w])
-        return x, y, w
+    transform = _example_transform(
+        aug,
+        (in_h, in_w),
+        (out_h, out_w),
+        n_classes=n_classes,
+        ignore_index=ignore_index,
+        weights_table=weights_table,
+        preprocessing=preprocessing,
+        head=head,
+    )
 
     files = tf.data.Dataset.from_tensor_slices(([p.image for p in pairs], [p.mask for p in pairs]))
     shuffle_buffer = len(pairs)

@@ -172,6 +172,81 @@ def _check_pair(
     return problems, size, labels
 
 
+def _collect_given_pairs(report: DatasetReport, pairs: Iterable[tuple[str, str] | Pair]) -> None:
+    """Add the given pairs to ``report``, and a problem for each file that does not exist."""
+    for item in pairs:
+        pair = item if isinstance(item, Pair) else Pair(*(os.fspath(p) for p in item))
+        missing = [p for p in (pair.image, pair.mask) if not os.path.isfile(p)]
+        for path in missing:
+            kind = "missing_image" if path == pair.image else "missing_mask"
+            report.problems.append(Problem(kind, path, "file not found."))
+        if not missing:
+            report.pairs.append(pair)
+
+
+def _collect_folder_pairs(report: DatasetReport, images: str | os.PathLike, masks: str | os.PathLike) -> bool:
+    """Pair two folders by file stem into ``report``; False when a folder is missing (nothing to check)."""
+    folders_ok = True
+    for folder, what in ((images, "images"), (masks, "masks")):
+        try:
+            path = check_folder(folder, what)
+        except FileNotFoundError as err:
+            report.problems.append(Problem("missing_folder", str(folder), str(err)))
+            folders_ok = False
+            continue
+        if not any(not p.name.startswith(".") for p in Path(path).iterdir()):
+            report.problems.append(Problem("empty_folder", str(folder), f"the {what} folder is empty."))
+    if not folders_ok:
+        return False
+    pairing = match_folders(images, masks)
+    report.pairs = pairing.pairs
+    report.skipped_files = pairing.skipped_files
+    for path in pairing.images_without_mask:
+        stem = Path(path).stem
+        report.problems.append(Problem("missing_mask", path, f"no mask named {stem}.png/.bmp/.tif in {masks}."))
+    for path in pairing.masks_without_image:
+        report.problems.append(Problem("missing_image", path, f"no image with the same name in {images}."))
+    for group in pairing.duplicate_stems:
+        others = ", ".join(os.path.basename(p) for p in group[1:])
+        report.problems.append(
+            Problem("duplicate_name", group[0], f"shares its name with {others}; keep one file per name.")
+        )
+    if not pairing.pairs and not any(p.kind == "empty_folder" for p in report.problems):
+        report.problems.append(
+            Problem("empty_folder", str(images), "no image/mask pairs found (check extensions and names).")
+        )
+    return True
+
+
+def _check_all_pairs(
+    report: DatasetReport,
+    n_classes: int | None,
+    ignore_index: int | None,
+    mask_format: str,
+    colors: Any,
+    workers: int,
+) -> None:
+    """Read every pair (in threads): add its problems, image size and label counts to ``report``."""
+    value_counts: Counter = Counter()
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = pool.map(lambda p: _check_pair(p, n_classes, ignore_index, mask_format, colors), report.pairs)
+        for problems, size, labels in results:
+            report.problems.extend(problems)
+            if size is not None:
+                report.image_sizes[size] += 1
+            if labels is not None:
+                values, counts = np.unique(labels, return_counts=True)
+                value_counts.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
+    report.ignored_pixels = int(value_counts.pop(ignore_index, 0)) if ignore_index is not None else 0
+    report.labels_found = sorted(set(value_counts) | ({ignore_index} if report.ignored_pixels else set()))
+    size = n_classes if n_classes is not None else (max(value_counts) + 1 if value_counts else 0)
+    class_pixels = np.zeros(max(size, 0), np.int64)
+    for value, count in value_counts.items():
+        if 0 <= value < size:
+            class_pixels[value] += count
+    report.class_pixels = class_pixels.tolist()
+
+
 def verify_dataset(
     images: str | os.PathLike | None = None,
     masks: str | os.PathLike | None = None,
@@ -200,65 +275,13 @@ def verify_dataset(
         colors = parse_colors(colors)
     report = DatasetReport(n_classes=n_classes, ignore_index=ignore_index)
     if pairs is not None:
-        for item in pairs:
-            pair = item if isinstance(item, Pair) else Pair(*(os.fspath(p) for p in item))
-            missing = [p for p in (pair.image, pair.mask) if not os.path.isfile(p)]
-            for path in missing:
-                kind = "missing_image" if path == pair.image else "missing_mask"
-                report.problems.append(Problem(kind, path, "file not found."))
-            if not missing:
-                report.pairs.append(pair)
+        _collect_given_pairs(report, pairs)
     else:
         if images is None or masks is None:
             raise ValueError("Give both an images folder and a masks folder, or pairs=[(image, mask), ...].")
-        folders_ok = True
-        for folder, what in ((images, "images"), (masks, "masks")):
-            try:
-                path = check_folder(folder, what)
-            except FileNotFoundError as err:
-                report.problems.append(Problem("missing_folder", str(folder), str(err)))
-                folders_ok = False
-                continue
-            if not any(not p.name.startswith(".") for p in Path(path).iterdir()):
-                report.problems.append(Problem("empty_folder", str(folder), f"the {what} folder is empty."))
-        if not folders_ok:
+        if not _collect_folder_pairs(report, images, masks):
             return report
-        pairing = match_folders(images, masks)
-        report.pairs = pairing.pairs
-        report.skipped_files = pairing.skipped_files
-        for path in pairing.images_without_mask:
-            stem = Path(path).stem
-            report.problems.append(Problem("missing_mask", path, f"no mask named {stem}.png/.bmp/.tif in {masks}."))
-        for path in pairing.masks_without_image:
-            report.problems.append(Problem("missing_image", path, f"no image with the same name in {images}."))
-        for group in pairing.duplicate_stems:
-            others = ", ".join(os.path.basename(p) for p in group[1:])
-            report.problems.append(
-                Problem("duplicate_name", group[0], f"shares its name with {others}; keep one file per name.")
-            )
-        if not pairing.pairs and not any(p.kind == "empty_folder" for p in report.problems):
-            report.problems.append(
-                Problem("empty_folder", str(images), "no image/mask pairs found (check extensions and names).")
-            )
-
-    value_counts: Counter = Counter()
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = pool.map(lambda p: _check_pair(p, n_classes, ignore_index, mask_format, colors), report.pairs)
-        for problems, size, labels in results:
-            report.problems.extend(problems)
-            if size is not None:
-                report.image_sizes[size] += 1
-            if labels is not None:
-                values, counts = np.unique(labels, return_counts=True)
-                value_counts.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
-    report.ignored_pixels = int(value_counts.pop(ignore_index, 0)) if ignore_index is not None else 0
-    report.labels_found = sorted(set(value_counts) | ({ignore_index} if report.ignored_pixels else set()))
-    size = n_classes if n_classes is not None else (max(value_counts) + 1 if value_counts else 0)
-    class_pixels = np.zeros(max(size, 0), np.int64)
-    for value, count in value_counts.items():
-        if 0 <= value < size:
-            class_pixels[value] += count
-    report.class_pixels = class_pixels.tolist()
+    _check_all_pairs(report, n_classes, ignore_index, mask_format, colors, workers)
     return report
 
 
