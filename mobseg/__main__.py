@@ -1,7 +1,5 @@
 """``python -m mobseg`` runs the command line."""
 
-import sys
+from mobseg.cli import entry_point
 
-from mobseg.cli import main
-
-sys.exit(main())
+entry_point()

@@ -27,10 +27,19 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from mobseg.io.images import open_image
 from mobseg.validation import check_int
 
 #: File extensions accepted for masks (lossless formats only).
 MASK_EXTENSIONS: tuple[str, ...] = (".png", ".bmp", ".tif", ".tiff")
+
+#: Mask extensions that are recognised only to be refused, with :data:`LOSSY_MASK_REASON`.
+LOSSY_MASK_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".webp")
+
+LOSSY_MASK_REASON = (
+    "lossy compression changes label values along every edge (a border between classes 1 and 2 gets 0, 3, ...), "
+    "so such masks are not read; export the masks as PNG"
+)
 
 MASK_FORMATS: tuple[str, ...] = ("index", "rgb", "binary")
 
@@ -158,6 +167,25 @@ def decode_mask(image: Image.Image, mask_format: str = "index", colors: Any = No
     return values[position]
 
 
+def binary_mask_hint(values: Any) -> str:
+    """A hint for masks whose label values are exactly 0 and 255 (the usual binary-mask export), else "".
+
+    Example:
+        >>> binary_mask_hint([0, 255]).split(":")[0]
+        ' These masks hold only the values 0 and 255'
+        >>> binary_mask_hint([0, 1, 2])
+        ''
+    """
+    found = {int(v) for v in np.unique(np.asarray(values))}
+    if found != {0, 255} and found != {255}:
+        return ""
+    return (
+        " These masks hold only the values 0 and 255: if 255 marks the object, read them with "
+        "mask_format='binary' (CLI: --mask-format binary), which makes 255 class 1; ignore_index=255 "
+        "would instead drop every object pixel."
+    )
+
+
 def read_mask(path: str | os.PathLike, mask_format: str = "index", colors: Any = None) -> np.ndarray:
     """Read a mask file as ``int32`` labels ``(H, W)``; see the module doc for the formats.
 
@@ -172,17 +200,19 @@ def read_mask(path: str | os.PathLike, mask_format: str = "index", colors: Any =
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Mask file not found: {path}")
     try:
-        with Image.open(path) as image:
-            image.load()
-            return decode_mask(image, mask_format, colors, name=path)
-    except (OSError, SyntaxError) as err:
+        image, _ = open_image(path)
+    except (OSError, SyntaxError, Image.DecompressionBombError) as err:
         raise ValueError(f"Cannot read mask {path}: {err}. Re-export it as a lossless PNG.") from None
+    return decode_mask(image, mask_format, colors, name=path)
 
 
 __all__ = [
+    "LOSSY_MASK_EXTENSIONS",
+    "LOSSY_MASK_REASON",
     "MASK_EXTENSIONS",
     "MASK_FORMATS",
     "ColorMap",
+    "binary_mask_hint",
     "check_mask_format",
     "decode_mask",
     "parse_colors",

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mobseg.data.masks import MASK_EXTENSIONS
+from mobseg.data.masks import LOSSY_MASK_EXTENSIONS, LOSSY_MASK_REASON, MASK_EXTENSIONS
 from mobseg.io.images import IMAGE_EXTENSIONS
 
 
@@ -43,6 +43,8 @@ class Pairing:
     masks_without_image: list[str] = field(default_factory=list)
     duplicate_stems: list[list[str]] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+    #: image file -> its mask in a lossy format (JPEG, WebP), which mobseg refuses to read.
+    lossy_masks: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -90,6 +92,7 @@ def match_folders(images_dir: str | os.PathLike, masks_dir: str | os.PathLike) -
     images, skipped_images = _list_folder(check_folder(images_dir, "images"), IMAGE_EXTENSIONS)
     masks, skipped_masks = _list_folder(check_folder(masks_dir, "masks"), MASK_EXTENSIONS)
     result = Pairing(skipped_files=skipped_images + skipped_masks)
+    lossy = {Path(f).stem: f for f in skipped_masks if Path(f).suffix.lower() in LOSSY_MASK_EXTENSIONS}
     for stem in sorted(set(images) | set(masks)):
         image_files, mask_files = images.get(stem, []), masks.get(stem, [])
         if len(image_files) > 1:
@@ -98,6 +101,8 @@ def match_folders(images_dir: str | os.PathLike, masks_dir: str | os.PathLike) -
             result.duplicate_stems.append(mask_files)
         if not mask_files:
             result.images_without_mask.extend(image_files)
+            if stem in lossy:
+                result.lossy_masks.update({image: lossy[stem] for image in image_files})
         elif not image_files:
             result.masks_without_image.extend(mask_files)
         elif len(image_files) == 1 and len(mask_files) == 1:
@@ -143,8 +148,14 @@ def list_pairs(
         raise ValueError("Give both an images folder and a masks folder (or pairs=[(image, mask), ...]).")
     pairing = match_folders(images, masks)
     problems = []
-    if pairing.images_without_mask:
-        problems.append(f"images without a mask: {_short_list(pairing.images_without_mask)}")
+    if pairing.lossy_masks:
+        problems.append(
+            f"JPEG/WebP masks, which cannot be read: {_short_list(list(pairing.lossy_masks.values()))} "
+            f"({LOSSY_MASK_REASON})"
+        )
+    unmatched = [path for path in pairing.images_without_mask if path not in pairing.lossy_masks]
+    if unmatched:
+        problems.append(f"images without a mask: {_short_list(unmatched)}")
     if pairing.masks_without_image:
         problems.append(f"masks without an image: {_short_list(pairing.masks_without_image)}")
     for group in pairing.duplicate_stems:

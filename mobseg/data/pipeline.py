@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from mobseg.data.augment import Augmentation, crop_resize, jitter_colors, region_box, sample_region
 from mobseg.data.images import read_image_uint8
-from mobseg.data.masks import check_mask_format, parse_colors, read_mask
+from mobseg.data.masks import binary_mask_hint, check_mask_format, parse_colors, read_mask
 from mobseg.data.pairs import Pair
 from mobseg.model import SegmentationModel
 from mobseg.preprocessing import check_preprocessing, preprocess_images
@@ -61,7 +61,7 @@ def make_decoder(
             values = sorted(set(np.unique(labels[bad]).tolist()))[:10]
             raise ValueError(
                 f"{mask_path} has label values {values} >= n_classes={n_classes}; fix the mask, raise n_classes "
-                "or set ignore_index (run `mobseg verify` to list every problem)."
+                f"or set ignore_index (run `mobseg verify` to list every problem).{binary_mask_hint(labels)}"
             )
         return image, labels.astype(np.int32)
 

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from mobseg.data.masks import check_mask_format, decode_mask, parse_colors
+from mobseg.data.masks import LOSSY_MASK_REASON, binary_mask_hint, check_mask_format, decode_mask, parse_colors
 from mobseg.data.pairs import Pair, check_folder, match_folders
+from mobseg.io.images import TRANSPOSING_ORIENTATIONS, open_image
 
 #: Problem kinds reported by :func:`verify_dataset`.
 PROBLEM_KINDS: tuple[str, ...] = (
@@ -26,6 +27,7 @@ PROBLEM_KINDS: tuple[str, ...] = (
     "unreadable_image",
     "unreadable_mask",
     "bad_mask",
+    "lossy_mask",
     "size_mismatch",
     "label_out_of_range",
 )
@@ -71,6 +73,7 @@ class DatasetReport:
     skipped_files: list[str] = field(default_factory=list)
     n_classes: int | None = None
     ignore_index: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -86,6 +89,7 @@ class DatasetReport:
         """
         lines = [f"{len(self.pairs)} pairs, {len(self.problems)} problem{'s' * (len(self.problems) != 1)}"]
         lines += [f"  {p}" for p in self.problems]
+        lines += [f"warning: {w}" for w in self.warnings]
         if self.image_sizes:
             sizes = ", ".join(f"{w}x{h} ({n})" for (w, h), n in self.image_sizes.most_common(5))
             more = f" and {len(self.image_sizes) - 5} more" if len(self.image_sizes) > 5 else ""
@@ -115,26 +119,46 @@ class DatasetReport:
             "class_pixels": self.class_pixels,
             "ignored_pixels": self.ignored_pixels,
             "labels_found": self.labels_found,
+            "warnings": list(self.warnings),
         }
 
 
-def _open(path: str) -> tuple[Image.Image | None, str | None]:
+def _open(path: str) -> tuple[Image.Image | None, int, str | None]:
+    """(upright image or None, EXIF orientation, error text or None)."""
     try:
-        with Image.open(path) as image:
-            image.load()
-            return image.copy(), None
-    except (OSError, SyntaxError, ValueError) as err:
-        return None, str(err) or type(err).__name__
+        image, orientation = open_image(path)
+        return image, orientation, None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        return None, 1, str(err) or type(err).__name__
+
+
+def _size_problem(pair: Pair, image: Image.Image, image_turn: int, mask: Image.Image, mask_turn: int) -> Problem:
+    """The size-mismatch problem, explaining when the sizes match only before EXIF rotation."""
+    (iw, ih), (mw, mh) = image.size, mask.size
+    message = (
+        f"mask is {mw}x{mh} but image {os.path.basename(pair.image)} is {iw}x{ih} (width x height); "
+        "masks must match their image pixel for pixel."
+    )
+    turned = (image_turn in TRANSPOSING_ORIENTATIONS) != (mask_turn in TRANSPOSING_ORIENTATIONS)
+    if turned and (iw, ih) == (mh, mw):
+        which = "image" if image_turn in TRANSPOSING_ORIENTATIONS else "mask"
+        turn = image_turn if which == "image" else mask_turn
+        message = (
+            f"the {which} carries EXIF orientation {turn} (rotated by 90 degrees), so it is {iw}x{ih} as photo "
+            f"viewers and mobseg show it, while the mask is {mw}x{mh}: the sizes match only before the rotation. "
+            f"Rotate the mask the same way (or save the {which} upright without the orientation tag)."
+        )
+    return Problem("size_mismatch", pair.mask, message)
 
 
 def _check_pair(
     pair: Pair, n_classes: int | None, ignore_index: int | None, mask_format: str, colors: Any
 ) -> tuple[list[Problem], tuple[int, int] | None, np.ndarray | None]:
     problems = []
-    image, image_error = _open(pair.image)
+    image, image_turn, image_error = _open(pair.image)
     if image_error:
         problems.append(Problem("unreadable_image", pair.image, f"cannot be decoded ({image_error}); re-export it."))
-    mask, mask_error = _open(pair.mask)
+    mask, mask_turn, mask_error = _open(pair.mask)
     labels = None
     if mask_error:
         problems.append(Problem("unreadable_mask", pair.mask, f"cannot be decoded ({mask_error}); re-export it."))
@@ -144,14 +168,7 @@ def _check_pair(
         except ValueError as err:
             problems.append(Problem("bad_mask", pair.mask, str(err)))
     if image is not None and mask is not None and image.size != mask.size:
-        problems.append(
-            Problem(
-                "size_mismatch",
-                pair.mask,
-                f"mask is {mask.size[0]}x{mask.size[1]} but image {os.path.basename(pair.image)} is "
-                f"{image.size[0]}x{image.size[1]} (width x height); masks must match their image pixel for pixel.",
-            )
-        )
+        problems.append(_size_problem(pair, image, image_turn, mask, mask_turn))
     if labels is not None and n_classes is not None:
         bad = (labels >= n_classes) & (labels != (-1 if ignore_index is None else ignore_index))
         if bad.any():
@@ -165,7 +182,7 @@ def _check_pair(
                     f"{int(bad.sum())} pixels have label values {shown}, not below n_classes={n_classes} "
                     f"(allowed: 0..{n_classes - 1}"
                     f"{'' if ignore_index is None else f' and ignore_index={ignore_index}'}); "
-                    f"fix the mask, raise n_classes{hint}.",
+                    f"fix the mask, raise n_classes{hint}.{binary_mask_hint(labels)}",
                 )
             )
     size = image.size if image is not None else None
@@ -202,6 +219,10 @@ def _collect_folder_pairs(report: DatasetReport, images: str | os.PathLike, mask
     report.pairs = pairing.pairs
     report.skipped_files = pairing.skipped_files
     for path in pairing.images_without_mask:
+        if path in pairing.lossy_masks:
+            lossy = pairing.lossy_masks[path]
+            report.problems.append(Problem("lossy_mask", lossy, f"a JPEG/WebP mask: {LOSSY_MASK_REASON}."))
+            continue
         stem = Path(path).stem
         report.problems.append(Problem("missing_mask", path, f"no mask named {stem}.png/.bmp/.tif in {masks}."))
     for path in pairing.masks_without_image:
@@ -245,6 +266,12 @@ def _check_all_pairs(
         if 0 <= value < size:
             class_pixels[value] += count
     report.class_pixels = class_pixels.tolist()
+    if ignore_index == 255 and mask_format == "index" and set(report.labels_found) == {0, 255}:
+        report.warnings.append(
+            "every mask holds only 0 and 255 and ignore_index=255: all object pixels would be ignored and only "
+            "background learned. If 255 marks the object, use mask_format='binary' (--mask-format binary) "
+            "without ignore_index."
+        )
 
 
 def verify_dataset(

@@ -10,7 +10,9 @@ Reading rules (:func:`read_image`), chosen to agree with the training data loade
   converts to the model's input channels: gray -> RGB repeats the gray value, RGB -> gray is the
   ITU-R 601 luminance (Pillow's ``L``), and **alpha is dropped, not composited** (the colours under
   transparent pixels are kept, as ``cv2.imread`` does in keras_segmentation).
-* EXIF orientation is not applied: masks are aligned with the stored pixel grid.
+* EXIF orientation is applied (:func:`open_image`): an image is read the way photo viewers show it, so a
+  photo taken in portrait gives a portrait mask. Masks are read the same way (a mask rarely carries the tag;
+  if it does, it is honoured too). ``mobseg verify`` explains a pair whose sizes match only before rotation.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import os
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from mobseg.io.atomic import atomic_write
 
@@ -53,6 +55,41 @@ def _pillow_to_array(image: Image.Image, name: str) -> np.ndarray:
     return array[..., None] if array.ndim == 2 else array
 
 
+#: EXIF orientations (tag 274) that swap width and height (rotations by 90 or 270 degrees).
+TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)
+
+
+def exif_orientation(image: Image.Image) -> int:
+    """The EXIF orientation tag of an opened image (1, the normal orientation, when it has none).
+
+    Example:
+        >>> exif_orientation(Image.new("RGB", (4, 3)))
+        1
+    """
+    try:
+        return int(image.getexif().get(274, 1) or 1)
+    except (AttributeError, ValueError, TypeError, SyntaxError):
+        return 1
+
+
+def open_image(path: str | os.PathLike) -> tuple[Image.Image, int]:
+    """Open and decode an image file, turned upright by its EXIF orientation; returns (image, orientation).
+
+    The orientation is the tag's value before it was applied (1: none). Raises ``OSError``/``SyntaxError``
+    from Pillow for a file it cannot decode.
+
+    Example:
+        >>> image, orientation = open_image("photo.jpg")  # doctest: +SKIP
+        >>> image.size, orientation  # doctest: +SKIP
+        ((3024, 4032), 6)
+    """
+    with Image.open(os.fspath(path)) as image:
+        image.load()
+        orientation = exif_orientation(image)
+        upright = ImageOps.exif_transpose(image) if orientation != 1 else image.copy()
+    return upright, orientation
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as ``(H, W, C)``: ``uint8``, or ``uint16`` for 16-bit files (see the module doc).
 
@@ -67,9 +104,8 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Image file not found: {path}. Check the path.")
     try:
-        with Image.open(path) as image:
-            image.load()
-            return _pillow_to_array(image, path)
+        image, _ = open_image(path)
+        return _pillow_to_array(image, path)
     except (OSError, SyntaxError, Image.DecompressionBombError) as err:
         raise ValueError(f"Cannot read image {path}: {err}. Is it an image file? Re-save it as PNG or JPEG.") from None
 
@@ -223,8 +259,10 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "as_image_array",
     "atomic_write_png",
+    "exif_orientation",
     "image_to_float",
     "list_images",
+    "open_image",
     "read_image",
     "resize_image",
     "to_channels",
