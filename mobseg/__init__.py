@@ -8,6 +8,7 @@ Example:
 """
 
 from mobseg import datasets
+from mobseg._version import __version__ as __version__
 from mobseg.activations import get_activation, list_activations, resolve_activation
 from mobseg.complexity import FlopCount, flops
 from mobseg.data import list_pairs, make_dataset, model_dataset, verify_dataset
@@ -39,8 +40,6 @@ from mobseg.zoo.fcn import (
 from mobseg.zoo.pspnet import pspnet, resnet50_pspnet, vgg_pspnet
 from mobseg.zoo.segnet import resnet50_segnet, segnet, vgg_segnet
 from mobseg.zoo.unet import mobilenet_unet, resnet50_unet, unet, unet_mini, vgg_unet
-
-__version__ = "0.1.0"
 
 __all__ = [
     "EncoderFeatures",
