@@ -202,4 +202,6 @@ def _probe_encoder_layers(model: SegmentationModel) -> list[str]:
     height, width = model.input_size
     features = get_encoder(model.encoder)(height, width, channels=model.channels, **extra)
     wanted = {layer.name for layer in keras.Model(features.inputs, features.pyramid).layers}
-    return [layer.name for layer in model.layers if layer.name in wanted]
+    return [
+        layer.name for layer in model.layers if layer.name in wanted and not isinstance(layer, keras.layers.InputLayer)
+    ]
