@@ -147,6 +147,8 @@ class SegmentationModel(keras.Model):
         names = self.architecture.get("encoder_layers")
         if names is None and self.registry_name:
             names = self.rebuild().architecture.get("encoder_layers")
+            if names is None and self.encoder:  # interim, until build_model records the names (refactor-zoo)
+                names = _probe_encoder_layers(self)
             self.architecture["encoder_layers"] = names
         if not names:
             raise ValueError(
@@ -186,3 +188,20 @@ class SegmentationModel(keras.Model):
         kwargs = dict(self.architecture["kwargs"])
         kwargs.update(overrides)
         return build_model(self.architecture["name"], **kwargs)
+
+
+def _probe_encoder_layers(model: SegmentationModel) -> list[str]:
+    """Interim: the model's layers that its encoder, built on its own, also has (in the model's layer order).
+
+    Only for models whose build record lacks ``encoder_layers``; goes once ``build_model`` records them.
+    """
+    from mobseg.encoders import get_encoder
+
+    kwargs = model.build_kwargs
+    extra = {k: kwargs[k] for k in ("alpha", "depth_multiplier") if k in kwargs and model.encoder == "mobilenet"}
+    height, width = model.input_size
+    features = get_encoder(model.encoder)(height, width, channels=model.channels, **extra)
+    wanted = {layer.name for layer in keras.Model(features.inputs, features.pyramid).layers}
+    return [
+        layer.name for layer in model.layers if layer.name in wanted and not isinstance(layer, keras.layers.InputLayer)
+    ]

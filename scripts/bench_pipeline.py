@@ -22,7 +22,7 @@ import tensorflow as tf
 
 import mobseg
 from mobseg.data import list_pairs, model_dataset
-from mobseg.training.train import _compile
+from mobseg.training.phases import compile_for_training
 
 
 def pipeline_rate(ds: tf.data.Dataset, epochs: int = 2) -> float:
@@ -84,7 +84,7 @@ def main() -> None:
                 pass
         rows.append((name, pipeline_rate(ds)))
 
-    _compile(model, 1e-3, args.n_classes, args.ignore_index)
+    compile_for_training(model, 1e-3, ignore_index=args.ignore_index)
     batches = model_dataset(model, pairs[: args.batch_size * 4], **common).cache()
     for _ in batches:
         pass

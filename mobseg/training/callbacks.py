@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import keras
 
+from mobseg.io.atomic import atomic_copy
 from mobseg.training.run_folder import read_history_csv, save_model_atomic, write_history_csv
 
 
@@ -112,14 +111,7 @@ class Checkpoints(keras.callbacks.Callback):
         value = float(value)
         if self._better(value):
             self.best, self.best_epoch = value, int(epoch)
-            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".best.keras.", suffix=".tmp")
-            os.close(handle)
-            try:
-                shutil.copyfile(last, temp)
-                os.replace(temp, self.folder / "best.keras")
-            finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
+            atomic_copy(last, self.folder / "best.keras")
 
 
 __all__ = ["Checkpoints", "HistoryLog"]

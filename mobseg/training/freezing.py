@@ -1,13 +1,9 @@
 """Which layers form a model's encoder, and freezing them (frozen BatchNorm runs in inference mode).
 
-The encoder layers are found generically, without name rules: the encoder named in
-``model.architecture["encoder"]`` (e.g. ``"mobilenet"``) is built once on its own with
-``mobseg.encoders.get_encoder``, and every layer of the model whose name is one of that encoder's
-layer names belongs to the encoder. Since a functional model holds only the layers on a path from
-its input to its output, these are exactly the encoder layers on the path from the input to the
-pyramid features the decoder uses (MobileNet-SegNet at ``encoder_level=3``: ``conv1*`` and
-``conv_*`` up to ``conv_pw_11_relu``). A model may also list them in
-``model.architecture["encoder_layers"]``, which wins.
+The encoder layers are the ones the model recorded when it was built (:attr:`SegmentationModel.encoder_layers`):
+the layers on the path from the input to the pyramid features the decoder uses (MobileNet-SegNet at
+``encoder_level=3``: ``conv1*`` and ``conv_*`` up to ``conv_pw_11_relu``). Setting
+``model.architecture["encoder_layers"]`` to a list of layer names chooses other layers.
 """
 
 from __future__ import annotations
@@ -16,11 +12,13 @@ from typing import Any
 
 import keras
 
+from mobseg.model import SegmentationModel
+
 
 def encoder_layer_names(model: Any) -> list[str]:
     """Names of the model's encoder layers, in the model's (topological) layer order.
 
-    Raises ``ValueError`` when the model does not say which encoder it has.
+    Raises ``ValueError`` when the model does not say which layers form its encoder.
 
     Example:
         >>> import mobseg
@@ -28,26 +26,12 @@ def encoder_layer_names(model: Any) -> list[str]:
         >>> names[0], names[-1]
         ('conv1_pad', 'conv_pw_11_relu')
     """
-    architecture = getattr(model, "architecture", None) or {}
-    if architecture.get("encoder_layers"):
-        wanted = set(architecture["encoder_layers"])
-    else:
-        encoder = architecture.get("encoder")
-        if not encoder:
-            raise ValueError(
-                "This model does not record its encoder (model.architecture['encoder']), so its encoder layers are "
-                "unknown; train without freeze_encoder_epochs, or set model.architecture['encoder_layers'] to the "
-                "names of the layers to freeze."
-            )
-        from mobseg.encoders import get_encoder
-
-        image = model.inputs[0]
-        height, width, channels = image.shape[1], image.shape[2], image.shape[3]
-        kwargs = architecture.get("kwargs", {})
-        extra = {k: kwargs[k] for k in ("alpha", "depth_multiplier") if k in kwargs and encoder == "mobilenet"}
-        features = get_encoder(encoder)(height, width, channels=channels, **extra)
-        probe = keras.Model(features.inputs, features.pyramid)
-        wanted = {layer.name for layer in probe.layers}
+    if not isinstance(model, SegmentationModel):
+        raise ValueError(
+            "Only a mobseg SegmentationModel records its encoder layers; train this model without "
+            "freeze_encoder_epochs, or build it with mobseg.build_model."
+        )
+    wanted = set(model.encoder_layers)
     names = [
         layer.name for layer in model.layers if layer.name in wanted and not isinstance(layer, keras.layers.InputLayer)
     ]

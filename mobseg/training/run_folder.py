@@ -9,8 +9,8 @@ Layout of ``out/``::
     checkpoints/best.keras, checkpoints/last.keras
     backup/               BackupAndRestore state while a run is unfinished (removed at the end)
 
-Every file is written to a temporary name in the same folder and moved into place with ``os.replace``,
-so a reader (or a killed run) never leaves a half-written file behind.
+Every file is written through :func:`mobseg.io.atomic.atomic_path` (a temporary name in the same folder,
+moved into place in one step), so a reader (or a killed run) never leaves a half-written file behind.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ import io
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from mobseg.io.atomic import atomic_write, atomic_write_text
+from mobseg.io.atomic import atomic_path, atomic_write, atomic_write_text
 
 
 class RunFolder:
@@ -65,24 +64,15 @@ def write_json(data: Any, path: str | os.PathLike) -> str:
 
 
 def save_model_atomic(model: Any, path: str | os.PathLike) -> str:
-    """``model.save(path)`` through a temporary ``.keras`` file and ``os.replace``.
+    """``model.save(path)`` through a temporary ``.keras`` file moved into place (:func:`atomic_path`).
 
     Example:
         >>> save_model_atomic(model, "runs/x/model.keras")  # doctest: +SKIP
         'runs/x/model.keras'
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp.keras")
-    os.close(handle)
-    try:
+    with atomic_path(path) as temp:
         model.save(temp, overwrite=True)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    return path
+    return os.fspath(path)
 
 
 def _cell(value: Any) -> Any:

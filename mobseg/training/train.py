@@ -12,53 +12,27 @@ holds a finished run is refused (use a new ``out``).
 
 from __future__ import annotations
 
-import datetime
-import math
 import os
 import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 
 from mobseg.data.augment import Augmentation
 from mobseg.data.class_weights import resolve_class_weights
-from mobseg.data.masks import check_mask_format, parse_colors
-from mobseg.data.pairs import Pair, list_pairs
+from mobseg.data.pairs import Pair
 from mobseg.data.pipeline import model_dataset
-from mobseg.losses import SegmentationCrossentropy
-from mobseg.training.callbacks import Checkpoints, HistoryLog
-from mobseg.training.distribute import Distribution
-from mobseg.training.freezing import encoder_layer_names, set_encoder_trainable
-from mobseg.training.run_folder import (
-    RunFolder,
-    plot_history,
-    read_history_csv,
-    save_model_atomic,
-    write_json,
-)
-
-#: training.json keys that must match for a run to be resumed.
-RESUME_KEYS: tuple[str, ...] = (
-    "model",
-    "n_classes",
-    "input_size",
-    "epochs",
-    "freeze_encoder_epochs",
-    "batch_size",
-    "learning_rate",
-    "fine_tune_learning_rate",
-    "ignore_index",
-    "class_weights",
-    "mask_format",
-    "augment",
-    "batchnorm_momentum",
-    "data",
-)
+from mobseg.model import SegmentationModel
+from mobseg.training.arguments import TrainArguments
+from mobseg.training.callbacks import Checkpoints
+from mobseg.training.freezing import encoder_layer_names
+from mobseg.training.phases import PhaseRunner, plan_phases
+from mobseg.training.run_config import RESUME_KEYS, RunConfig
+from mobseg.training.run_folder import RunFolder, plot_history, read_history_csv, save_model_atomic
+from mobseg.zoo.registry import build_model
 
 
 @dataclass
@@ -83,127 +57,6 @@ class TrainingRun:
     def final(self) -> dict[str, Any]:
         """The last epoch's row of the history."""
         return self.history[-1] if self.history else {}
-
-
-def _as_pairs(images: Any, masks: Any, pairs: Any, what: str) -> list[Pair] | None:
-    if images is None and masks is None and pairs is None:
-        return None
-    try:
-        return list_pairs(images, masks, pairs=pairs)
-    except ValueError as err:
-        raise ValueError(f"{what} data: {err}") from None
-
-
-def _build(model: Any, n_classes: int | None, input_size: Any, model_kwargs: dict | None) -> Any:
-    from mobseg.zoo import build_model
-
-    if isinstance(model, str):
-        if n_classes is None:
-            raise ValueError("n_classes is required to build a model by name (e.g. n_classes=3 or --n-classes 3).")
-        kwargs = dict(model_kwargs or {})
-        if input_size is not None:
-            kwargs["input_height"], kwargs["input_width"] = (int(v) for v in input_size)
-        return build_model(model, n_classes, **kwargs)
-    if not hasattr(model, "architecture") or "output_size" not in getattr(model, "architecture", {}):
-        raise ValueError("model must be a registry name (e.g. 'mobilenet_segnet') or a mobseg SegmentationModel.")
-    if model_kwargs or input_size is not None:
-        raise ValueError("model_kwargs and input_size apply to a model built by name; this model is already built.")
-    model_classes = int(model.outputs[0].shape[-1])
-    if n_classes is not None and n_classes != model_classes:
-        raise ValueError(
-            f"n_classes={n_classes} but the model predicts {model_classes} classes; "
-            "rebuild it with model.rebuild(n_classes=...)."
-        )
-    return model
-
-
-def _json_colors(colors: Any) -> list | None:
-    if colors is None:
-        return None
-    return [[list(rgb), label] for rgb, label in parse_colors(colors).items()]
-
-
-def _compile(model: Any, learning_rate: float, n_classes: int, ignore_index: int | None) -> None:
-    from mobseg.metrics import MeanIoU
-
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=SegmentationCrossentropy(ignore_index=ignore_index, from_logits=bool(model.architecture.get("logits"))),
-        weighted_metrics=[MeanIoU(n_classes, ignore_index=ignore_index)],
-    )
-
-
-def _check_resume(folder: RunFolder, config: dict[str, Any]) -> dict[str, Any] | None:
-    previous = folder.read_config()
-    if previous is None:
-        if folder.root.exists() and any(p for p in folder.root.iterdir() if not p.name.startswith(".")):
-            raise ValueError(
-                f"{folder.root} exists and is not a mobseg run folder (no training.json); choose a new --out folder."
-            )
-        return None
-    status = previous.get("status")
-    if status == "complete":
-        raise ValueError(
-            f"{folder.root} already holds a finished run (its model is {folder.model_file}); "
-            "choose a new --out folder to train again."
-        )
-    if status == "failed":
-        raise ValueError(f"{folder.root} holds a failed run ({previous.get('error')}); choose a new --out folder.")
-    changed = [k for k in RESUME_KEYS if previous.get(k) != config.get(k)]
-    if changed:
-        raise ValueError(
-            f"{folder.root} holds an unfinished run with different settings ({', '.join(changed)}); "
-            "resume it with the same settings, or choose a new --out folder."
-        )
-    return previous
-
-
-def _fit_phase(
-    model: Any,
-    train_ds: Any,
-    val_ds: Any,
-    *,
-    folder: RunFolder,
-    phase: str,
-    initial_epoch: int,
-    epochs: int,
-    monitor: str,
-    verbose: int,
-    callbacks: Sequence[keras.callbacks.Callback],
-    distribution: Distribution,
-) -> Checkpoints:
-    history = HistoryLog(folder.history_csv, phase=phase)
-    checkpoints = Checkpoints(folder.checkpoints, monitor=monitor, mode="max", history=history)
-    backup = keras.callbacks.BackupAndRestore(str(folder.backup / phase), double_checkpoint=True)
-    with distribution.scope():
-        model.fit(
-            train_ds,
-            validation_data=val_ds,
-            initial_epoch=initial_epoch,
-            epochs=epochs,
-            verbose=verbose,
-            shuffle=False,
-            callbacks=[backup, history, checkpoints, keras.callbacks.TerminateOnNaN(), *callbacks],
-        )
-    rows = read_history_csv(folder.history_csv)
-    if any(isinstance(row.get("loss"), float) and math.isnan(row["loss"]) for row in rows):
-        raise FloatingPointError(
-            f"Training diverged in the {phase} phase (the loss became NaN); lower the learning rate "
-            "(e.g. learning_rate=1e-4) and train again into a new --out folder."
-        )
-    return checkpoints
-
-
-def _fresh_copy(model: Any) -> Any:
-    """The same model (architecture and weights) as a new object.
-
-    A ``fit()`` that ``BackupAndRestore`` restored leaves the restored epoch on the model object, and a
-    later ``fit()`` of that object (the next phase) would start from it; a fresh object carries no such
-    state, using only public Keras API.
-    """
-    copy = type(model).from_config(model.get_config())
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def train(
@@ -280,220 +133,133 @@ def train(
         ...                    val_images=data.val_images, val_masks=data.val_masks,
         ...                    input_size=(64, 64), epochs=5, out="runs/shapes")  # doctest: +SKIP
     """
+    args = TrainArguments(**locals()).check()  # every parameter above, by name (nothing else is defined yet)
     started = time.time()
-    train_pairs = _as_pairs(images, masks, pairs, "Training")
-    if train_pairs is None:
-        raise ValueError("No training data: give images= and masks= folders, or pairs=[(image, mask), ...].")
-    validation_pairs = _as_pairs(val_images, val_masks, val_pairs, "Validation")
-    for name, value, low in (
-        ("epochs", epochs, 1),
-        ("batch_size", batch_size, 1),
-        ("freeze_encoder_epochs", freeze_encoder_epochs, 0),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
-    if freeze_encoder_epochs > epochs:
-        raise ValueError(f"freeze_encoder_epochs={freeze_encoder_epochs} is more than epochs={epochs}.")
-    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
-        raise ValueError(f"ignore_index must be an integer label value (e.g. 255) or None; got {ignore_index!r}.")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be > 0; got {learning_rate}.")
-    if fine_tune_learning_rate is None:
-        fine_tune_learning_rate = learning_rate / 10 if freeze_encoder_epochs else learning_rate
-    mask_format = check_mask_format(mask_format, colors)
-    aug = Augmentation.from_value(augment)
-
-    dist = Distribution.resolve(distribute)
-    if dist.replicas > 1 and batch_size % dist.replicas:
-        raise ValueError(
-            f"batch_size={batch_size} (the global batch) must be a multiple of the {dist.replicas} replicas."
+    model = _prepare_model(args)
+    class_weights = resolve_class_weights(
+        args.class_weights, model.n_classes, args.train_pairs, args.ignore_index, args.mask_format, args.colors
+    )
+    encoder_layers = encoder_layer_names(model) if args.freeze_encoder_epochs else []
+    folder = RunFolder(args.out)
+    config = RunConfig.describe(args, model, class_weights=class_weights, frozen_layers=len(encoder_layers))
+    config.begin(folder)
+    keras.utils.set_random_seed(args.seed)
+    runner = _phase_runner(args, model, folder, class_weights, encoder_layers)
+    phases = plan_phases(
+        epochs=args.epochs,
+        freeze_encoder_epochs=args.freeze_encoder_epochs,
+        learning_rate=args.learning_rate,
+        fine_tune_learning_rate=args.fine_tune_learning_rate,
+    )
+    try:
+        model, checkpoints = runner.run(
+            model, phases, copy_into_scope=args.distribution.active and not args.built_by_name
         )
-    built_by_name = isinstance(model, str)
-    with dist.scope():  # a model built by name is built inside the strategy's scope
-        model = _build(model, n_classes, input_size, model_kwargs)
-    n_classes = int(model.outputs[0].shape[-1])
-    from mobseg.metrics import check_class_names
+    except FloatingPointError as err:  # the loss became NaN: the run is failed, not resumable
+        config.fail(folder, str(err))
+        raise
+    return _finish(model, folder, config, checkpoints, session_seconds=time.time() - started)
 
-    names = check_class_names(list(class_names) if class_names is not None else None, n_classes)
-    if ignore_index is not None and 0 <= ignore_index < n_classes:
-        print(
-            f"note: ignore_index={ignore_index} is also a class index; class {names[ignore_index]!r} is never learned."
-        )
-    weights = resolve_class_weights(class_weights, n_classes, train_pairs, ignore_index, mask_format, colors)
-    encoder_names = encoder_layer_names(model) if freeze_encoder_epochs else []
-    if batchnorm_momentum is not None:
-        if not 0 <= batchnorm_momentum < 1:
-            raise ValueError(f"batchnorm_momentum must be in [0, 1); got {batchnorm_momentum}.")
+
+def _prepare_model(args: TrainArguments) -> SegmentationModel:
+    """The model to train: built by name (in the distribution's scope) or checked, with class names and BN momentum."""
+    with args.distribution.scope():
+        model = _build(args) if args.built_by_name else _check_given_model(args)
+    model.class_names = args.class_names  # checked (one per class) by the setter; None gives class_0, ...
+    if args.ignore_index is not None and 0 <= args.ignore_index < model.n_classes:
+        name = model.class_names[args.ignore_index]
+        print(f"note: ignore_index={args.ignore_index} is also a class index; class {name!r} is never learned.")
+    if args.batchnorm_momentum is not None:
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = float(batchnorm_momentum)
-    architecture = model.architecture
-    architecture["class_names"] = names
-    monitor = "val_mean_iou" if validation_pairs else "mean_iou"
-    folder = RunFolder(out)
-    config: dict[str, Any] = {
-        "status": "running",
-        "model": {"name": architecture.get("name", model.name), "kwargs": architecture.get("kwargs", {})},
-        "n_classes": n_classes,
-        "class_names": names,
-        "input_size": [int(v) for v in model.inputs[0].shape[1:3]],
-        "output_size": list(architecture["output_size"]),
-        "channels": int(model.inputs[0].shape[-1]),
-        "head": architecture.get("head", "flat"),
-        "logits": bool(architecture.get("logits", False)),
-        "preprocessing": architecture.get("preprocessing", "none"),
-        "ignore_index": ignore_index,
-        "class_weights": {
-            "setting": class_weights if isinstance(class_weights, str) or class_weights is None else "list",
-            "values": weights,
-        },
-        "mask_format": mask_format,
-        "colors": _json_colors(colors),
-        "epochs": epochs,
-        "freeze_encoder_epochs": freeze_encoder_epochs,
-        "frozen_layers": len(encoder_names),
-        "batch_size": batch_size,
-        "optimizer": "adam",
-        "learning_rate": learning_rate,
-        "fine_tune_learning_rate": fine_tune_learning_rate,
-        "loss": "SegmentationCrossentropy (sample-weighted mean)",
-        "batchnorm_momentum": batchnorm_momentum,
-        "augment": aug.to_dict() if aug else None,
-        "cache": bool(cache),
-        "seed": seed,
-        "monitor": monitor,
-        "data": {
-            "train_images": None if images is None else str(images),
-            "train_masks": None if masks is None else str(masks),
-            "train_pairs": len(train_pairs),
-            "val_images": None if val_images is None else str(val_images),
-            "val_masks": None if val_masks is None else str(val_masks),
-            "val_pairs": len(validation_pairs or []),
-        },
-        "distribute": dist.describe(),
-        "backend": keras.backend.backend(),
-        "versions": {"mobseg": _mobseg_version(), "keras": keras.__version__, "tensorflow": _tf_version()},
-    }
-    previous = _check_resume(folder, config)
-    config["started"] = (previous or {}).get("started") or datetime.datetime.now().isoformat(timespec="seconds")
-    config["resumed"] = (previous or {}).get("resumed", -1) + 1 if previous else 0
-    folder.root.mkdir(parents=True, exist_ok=True)
-    write_json(config, folder.training_json)
+                layer.momentum = args.batchnorm_momentum
+    return model
 
-    keras.utils.set_random_seed(seed)
+
+def _build(args: TrainArguments) -> SegmentationModel:
+    if args.n_classes is None:
+        raise ValueError("n_classes is required to build a model by name (e.g. n_classes=3 or --n-classes 3).")
+    kwargs = dict(args.model_kwargs or {})
+    if args.input_size is not None:
+        kwargs["input_height"], kwargs["input_width"] = (int(v) for v in args.input_size)
+    return build_model(args.model, args.n_classes, **kwargs)
+
+
+def _check_given_model(args: TrainArguments) -> SegmentationModel:
+    model = args.model
+    if not isinstance(model, SegmentationModel):
+        raise ValueError("model must be a registry name (e.g. 'mobilenet_segnet') or a mobseg SegmentationModel.")
+    if args.model_kwargs or args.input_size is not None:
+        raise ValueError("model_kwargs and input_size apply to a model built by name; this model is already built.")
+    if args.n_classes is not None and args.n_classes != model.n_classes:
+        raise ValueError(
+            f"n_classes={args.n_classes} but the model predicts {model.n_classes} classes; "
+            "rebuild it with model.rebuild(n_classes=...)."
+        )
+    return model
+
+
+def _phase_runner(
+    args: TrainArguments,
+    model: SegmentationModel,
+    folder: RunFolder,
+    class_weights: list[float] | None,
+    encoder_layers: list[str],
+) -> PhaseRunner:
+    """The input pipelines and everything the phases share."""
     common = {
-        "mask_format": mask_format,
-        "colors": colors,
-        "ignore_index": ignore_index,
-        "num_parallel_calls": num_parallel_calls,
-        "batch_size": batch_size,
+        "mask_format": args.mask_format,
+        "colors": args.colors,
+        "ignore_index": args.ignore_index,
+        "num_parallel_calls": args.num_parallel_calls,
+        "batch_size": args.batch_size,
+        "cache": args.cache,
     }
-    train_ds = model_dataset(
-        model, train_pairs, shuffle=True, augment=aug, class_weights=weights, cache=cache, seed=seed, **common
+    augment, seed = args.augmentation, args.seed
+    train_data = model_dataset(
+        model, args.train_pairs, shuffle=True, augment=augment, class_weights=class_weights, seed=seed, **common
     )
-    val_ds = model_dataset(model, validation_pairs, cache=cache, **common) if validation_pairs else None
-    phase_args = {
-        "folder": folder,
-        "monitor": monitor,
-        "verbose": verbose,
-        "callbacks": list(callbacks),
-        "distribution": dist,
-    }
-    phase1_weights = folder.backup / "frozen_phase_end.npz"
-    given_model = model
-    if dist.active and not built_by_name:  # variables must be created inside the strategy's scope
-        with dist.scope():
-            model = _fresh_copy(model)
-    checkpoints = None
-    try:
-        if freeze_encoder_epochs and not phase1_weights.is_file():
-            set_encoder_trainable(model, False, encoder_names)
-            with dist.scope():
-                _compile(model, learning_rate, n_classes, ignore_index)
-            checkpoints = _fit_phase(
-                model, train_ds, val_ds, phase="frozen", initial_epoch=0, epochs=freeze_encoder_epochs, **phase_args
-            )
-            set_encoder_trainable(model, True, encoder_names)
-            _save_arrays(model.get_weights(), phase1_weights)
-            with dist.scope():
-                model = _fresh_copy(model)
-        elif freeze_encoder_epochs:
-            with np.load(phase1_weights) as arrays:
-                model.set_weights([arrays[f"arr_{i}"] for i in range(len(arrays.files))])
-        if epochs > freeze_encoder_epochs:
-            with dist.scope():
-                _compile(model, fine_tune_learning_rate, n_classes, ignore_index)
-            checkpoints = _fit_phase(
-                model,
-                train_ds,
-                val_ds,
-                phase="unfrozen" if freeze_encoder_epochs else "train",
-                initial_epoch=freeze_encoder_epochs,
-                epochs=epochs,
-                **phase_args,
-            )
-    except FloatingPointError as err:
-        config.update(status="failed", error=str(err))
-        write_json(config, folder.training_json)
-        raise
-    if freeze_encoder_epochs:
-        set_encoder_trainable(model, True, encoder_names)
-    if model is not given_model:  # hand the result back in the caller's model object
-        given_model.set_weights(model.get_weights())
-        model = given_model
+    val_data = model_dataset(model, args.validation_pairs, **common) if args.validation_pairs else None
+    return PhaseRunner(
+        folder,
+        train_data,
+        val_data,
+        monitor=args.monitor,
+        ignore_index=args.ignore_index,
+        encoder_layers=encoder_layers,
+        distribution=args.distribution,
+        callbacks=list(args.callbacks),
+        verbose=args.verbose,
+    )
 
-    rows = read_history_csv(folder.history_csv)
+
+def _finish(
+    model: SegmentationModel,
+    folder: RunFolder,
+    config: RunConfig,
+    checkpoints: Checkpoints | None,
+    *,
+    session_seconds: float,
+) -> TrainingRun:
+    """Save the final model and the curves, mark training.json complete, remove the backup."""
+    history = read_history_csv(folder.history_csv)
     save_model_atomic(model, folder.model_file)
-    plot_history(rows, folder.curves_png, title=f"{config['model']['name']} - {Path(out).name}")
+    plot_history(history, folder.curves_png, title=f"{config.model['name']} - {folder.root.name}")
     best_epoch = checkpoints.best_epoch if checkpoints else None
     best_value = checkpoints.best if checkpoints else None
-    config.update(
-        status="complete",
-        finished=datetime.datetime.now().isoformat(timespec="seconds"),
-        last_session_seconds=round(time.time() - started, 1),
-        result={
-            "epochs_done": len(rows),
-            "best_epoch": best_epoch,
-            f"best_{monitor}": best_value,
-            "final": rows[-1] if rows else {},
-        },
-        files={
-            "model": folder.model_file.name,
-            "history": folder.history_csv.name,
-            "curves": folder.curves_png.name,
-            "best_checkpoint": "checkpoints/best.keras",
-            "last_checkpoint": "checkpoints/last.keras",
-        },
+    config.complete(
+        folder, history=history, best_epoch=best_epoch, best_value=best_value, session_seconds=session_seconds
     )
-    write_json(config, folder.training_json)
     shutil.rmtree(folder.backup, ignore_errors=True)
     return TrainingRun(
         model=model,
         run_dir=str(folder.root),
-        history=rows,
-        config=config,
-        monitor=monitor,
+        history=history,
+        config=config.to_json(),
+        monitor=config.monitor,
         best_epoch=best_epoch,
         best_value=best_value,
     )
-
-
-def _save_arrays(arrays: list[np.ndarray], path: Path) -> None:
-    from mobseg.io.atomic import atomic_write
-
-    atomic_write(path, lambda stream: np.savez(stream, *arrays))
-
-
-def _mobseg_version() -> str:
-    import mobseg
-
-    return getattr(mobseg, "__version__", "unknown")
-
-
-def _tf_version() -> str:
-    import tensorflow as tf
-
-    return tf.__version__
 
 
 __all__ = ["RESUME_KEYS", "TrainingRun", "train"]

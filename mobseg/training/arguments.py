@@ -1,0 +1,134 @@
+"""The arguments of :func:`mobseg.train`, checked in one place before anything is built or written."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+
+from mobseg.data.augment import Augmentation
+from mobseg.data.masks import check_mask_format
+from mobseg.data.pairs import Pair, list_pairs
+from mobseg.training.distribute import Distribution
+from mobseg.validation import check_int, check_number, check_optional_int
+
+
+@dataclass
+class TrainArguments:
+    """Every argument of :func:`mobseg.train` (same names, no defaults), and what checking them finds.
+
+    :meth:`check` raises a one-sentence ``ValueError`` for the first bad argument, normalises the
+    numbers and fills in the derived values: the listed training and validation pairs, the augmentation,
+    the distribution and the default ``fine_tune_learning_rate``.
+
+    Example:
+        >>> args = TrainArguments(**arguments_of_train).check()  # doctest: +SKIP
+        >>> args.monitor, len(args.train_pairs)  # doctest: +SKIP
+        ('val_mean_iou', 96)
+    """
+
+    images: str | os.PathLike | None
+    masks: str | os.PathLike | None
+    n_classes: int | None
+    val_images: str | os.PathLike | None
+    val_masks: str | os.PathLike | None
+    pairs: Sequence[tuple[str, str] | Pair] | None
+    val_pairs: Sequence[tuple[str, str] | Pair] | None
+    model: Any
+    model_kwargs: dict[str, Any] | None
+    input_size: tuple[int, int] | None
+    epochs: int
+    batch_size: int
+    freeze_encoder_epochs: int
+    learning_rate: float
+    fine_tune_learning_rate: float | None
+    class_weights: str | Sequence[float] | None
+    ignore_index: int | None
+    class_names: Sequence[str] | None
+    mask_format: str
+    colors: Any
+    augment: Augmentation | bool | dict | None
+    cache: bool
+    out: str | os.PathLike
+    seed: int
+    verbose: int
+    callbacks: Sequence[keras.callbacks.Callback]
+    num_parallel_calls: int | None
+    batchnorm_momentum: float | None
+    distribute: Any
+    # Filled in by check():
+    train_pairs: list[Pair] = field(init=False, default_factory=list)
+    validation_pairs: list[Pair] = field(init=False, default_factory=list)
+    augmentation: Augmentation | None = field(init=False, default=None)
+    distribution: Distribution = field(init=False, default_factory=Distribution)
+
+    def check(self) -> TrainArguments:
+        """Check every argument that needs no model (data folders are listed, not read); returns ``self``."""
+        self._check_data()
+        self._check_schedule()
+        self.ignore_index = check_optional_int(
+            self.ignore_index, "ignore_index", hint=" Give the label value that loss and metrics skip, e.g. 255."
+        )
+        if self.batchnorm_momentum is not None:
+            self.batchnorm_momentum = check_number(
+                self.batchnorm_momentum, "batchnorm_momentum", minimum=0, maximum=1, high_open=True
+            )
+        self.mask_format = check_mask_format(self.mask_format, self.colors)
+        self.augmentation = Augmentation.from_value(self.augment)
+        self.distribution = _resolve_distribution(self.distribute, self.batch_size)
+        return self
+
+    @property
+    def built_by_name(self) -> bool:
+        """True when ``model`` is a registry name (the model is built here, inside the distribution's scope)."""
+        return isinstance(self.model, str)
+
+    @property
+    def monitor(self) -> str:
+        """The metric that picks the best checkpoint: validation mean IoU, or training mean IoU without validation."""
+        return "val_mean_iou" if self.validation_pairs else "mean_iou"
+
+    def _check_data(self) -> None:
+        train_pairs = _as_pairs(self.images, self.masks, self.pairs, "Training")
+        if train_pairs is None:
+            raise ValueError("No training data: give images= and masks= folders, or pairs=[(image, mask), ...].")
+        self.train_pairs = train_pairs
+        self.validation_pairs = _as_pairs(self.val_images, self.val_masks, self.val_pairs, "Validation") or []
+
+    def _check_schedule(self) -> None:
+        self.epochs = check_int(self.epochs, "epochs", minimum=1)
+        self.batch_size = check_int(self.batch_size, "batch_size", minimum=1)
+        self.freeze_encoder_epochs = check_int(self.freeze_encoder_epochs, "freeze_encoder_epochs", minimum=0)
+        if self.freeze_encoder_epochs > self.epochs:
+            raise ValueError(f"freeze_encoder_epochs={self.freeze_encoder_epochs} is more than epochs={self.epochs}.")
+        self.learning_rate = check_number(self.learning_rate, "learning_rate", minimum=0, low_open=True)
+        if self.fine_tune_learning_rate is None:
+            self.fine_tune_learning_rate = self.learning_rate / 10 if self.freeze_encoder_epochs else self.learning_rate
+        else:
+            self.fine_tune_learning_rate = check_number(
+                self.fine_tune_learning_rate, "fine_tune_learning_rate", minimum=0, low_open=True
+            )
+
+
+def _as_pairs(images: Any, masks: Any, pairs: Any, what: str) -> list[Pair] | None:
+    if images is None and masks is None and pairs is None:
+        return None
+    try:
+        return list_pairs(images, masks, pairs=pairs)
+    except ValueError as err:
+        raise ValueError(f"{what} data: {err}") from None
+
+
+def _resolve_distribution(distribute: Any, batch_size: int) -> Distribution:
+    distribution = Distribution.resolve(distribute)
+    if distribution.replicas > 1 and batch_size % distribution.replicas:
+        raise ValueError(
+            f"batch_size={batch_size} (the global batch) must be a multiple of the {distribution.replicas} replicas."
+        )
+    return distribution
+
+
+__all__ = ["TrainArguments"]
