@@ -96,3 +96,35 @@ def test_unet_mini_keeps_the_input_size_and_its_dropout():
 def test_preprocessing_follows_the_encoder(name, mode):
     size = 192 if "pspnet" in name else 32
     assert mobseg.build_model(name, 2, input_height=size, input_width=size).preprocessing == mode
+
+
+def test_every_decoder_takes_the_pyramid_and_a_level():
+    levels = mobseg.vanilla_encoder(192, 192).pyramid
+    calls = [
+        (mobseg.segnet_decoder, 3, {}, (96, 96)),
+        (mobseg.unet_decoder, 3, {}, (96, 96)),
+        (mobseg.fcn8_decoder, 4, {"fc_filters": 8}, (200, 200)),
+        (mobseg.fcn32_decoder, 4, {"fc_filters": 8}, (224, 224)),
+        (mobseg.pspnet_decoder, 4, {}, (48, 48)),
+    ]
+    for i, (decoder, level, options, size) in enumerate(calls):
+        logits = decoder(levels, 3, level=level, decoder_activation="relu", prefix=f"d{i}", **options)
+        assert tuple(logits.shape) == (None, *size, 3), decoder.__name__
+    # the original call forms still work: SegNet and PSPNet also take the one map they decode
+    assert mobseg.segnet_decoder(levels[3], 3, 3, None, "old_segnet").shape == (None, 96, 96, 3)
+    assert mobseg.pspnet_decoder(levels[4], 3, "relu", "old_psp").shape == (None, 48, 48, 3)
+    assert mobseg.unet_decoder(levels, 3, False, "relu", "old_unet").shape == (None, 96, 96, 3)
+
+
+def test_decoder_levels_are_checked():
+    levels = mobseg.vanilla_encoder(64, 64).pyramid
+    with pytest.raises(ValueError, match=r"unet_decoder needs the pyramid levels \[f1, f2, f3, f4\]; got 2 levels"):
+        mobseg.unet_decoder(levels[:2], 2)
+    with pytest.raises(ValueError, match=r"fcn8_decoder: level must be a pyramid index >= 2; got 1"):
+        mobseg.fcn8_decoder(levels, 2, level=1)
+    with pytest.raises(ValueError, match=r"segnet_decoder needs the pyramid levels \[f6\]"):
+        mobseg.segnet_decoder(levels, 2, level=5)
+    with pytest.raises(ValueError, match="too deep"):
+        mobseg.unet_decoder(levels, 2, level=4)
+    # a shallower U-Net start: f3 with the later stages, still at stride 2
+    assert mobseg.unet_decoder(levels, 2, level=2, prefix="u2").shape == (None, 32, 32, 2)
