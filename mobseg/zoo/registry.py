@@ -1,4 +1,9 @@
-"""The model registry: every architecture reachable from one string, timm style."""
+"""The model registry: every architecture reachable from one string, timm style.
+
+It needs :class:`mobseg.model.SegmentationModel` only
+for annotations, so it does not import :mod:`mobseg.model` at run time (which imports this module lazily,
+in ``SegmentationModel.rebuild``).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mobseg.activations import describe_activation
-from mobseg.model import SegmentationModel
+
+if TYPE_CHECKING:
+    from mobseg.model import SegmentationModel
 
 
 @dataclass(frozen=True)
