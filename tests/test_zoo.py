@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import inspect
+import pydoc
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +208,105 @@ ORIGINAL_DEFAULT_SIZES: dict[str, tuple[int, int]] = {
     "unet_mini": (360, 480),
 }
 
+#: Every factory's parameters in order, with their defaults, written out: the public API (as before the model
+#: families, which now build these signatures). Positional calls bind in this order.
+DECLARED_PARAMETERS: dict[str, str] = {
+    "fcn_32": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_32_mobilenet": (
+        "n_classes, input_height=416, input_width=608, activation='relu6', decoder_activation='relu', "
+        "channels=3, alpha=1.0, depth_multiplier=1, crop=False, fc_filters=4096, head='flat', "
+        "logits=False"
+    ),
+    "fcn_32_resnet50": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_32_vgg": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_8": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_8_mobilenet": (
+        "n_classes, input_height=416, input_width=608, activation='relu6', decoder_activation='relu', "
+        "channels=3, alpha=1.0, depth_multiplier=1, crop=False, fc_filters=4096, head='flat', "
+        "logits=False"
+    ),
+    "fcn_8_resnet50": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_8_vgg": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "mobilenet_segnet": (
+        "n_classes, input_height=224, input_width=224, encoder_level=3, activation='relu6', "
+        "decoder_activation=None, channels=3, alpha=1.0, depth_multiplier=1, head='flat', logits=False"
+    ),
+    "mobilenet_unet": (
+        "n_classes, input_height=224, input_width=224, encoder_level=3, activation='relu6', "
+        "decoder_activation='relu', channels=3, alpha=1.0, depth_multiplier=1, head='flat', "
+        "logits=False"
+    ),
+    "pspnet": (
+        "n_classes, input_height=384, input_width=576, activation='relu', decoder_activation='relu', "
+        "channels=3, head='flat', logits=False"
+    ),
+    "resnet50_pspnet": (
+        "n_classes, input_height=384, input_width=576, activation='relu', decoder_activation='relu', "
+        "channels=3, head='flat', logits=False"
+    ),
+    "resnet50_segnet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation=None, channels=3, head='flat', logits=False"
+    ),
+    "resnet50_unet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation='relu', channels=3, head='flat', logits=False"
+    ),
+    "segnet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation=None, channels=3, head='flat', logits=False"
+    ),
+    "unet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation='relu', channels=3, head='flat', logits=False"
+    ),
+    "unet_mini": (
+        "n_classes, input_height=360, input_width=480, activation='relu', decoder_activation='relu', "
+        "channels=3, dropout=0.2, head='flat', logits=False"
+    ),
+    "vgg_pspnet": (
+        "n_classes, input_height=384, input_width=576, activation='relu', decoder_activation='relu', "
+        "channels=3, head='flat', logits=False"
+    ),
+    "vgg_segnet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation=None, channels=3, head='flat', logits=False"
+    ),
+    "vgg_unet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation='relu', channels=3, head='flat', logits=False"
+    ),
+}
+
+#: The annotations ``help()`` shows for each parameter.
+ANNOTATIONS = {
+    **dict.fromkeys(("n_classes", "input_height", "input_width", "encoder_level", "channels"), "int"),
+    **dict.fromkeys(("depth_multiplier", "fc_filters"), "int"),
+    **dict.fromkeys(("alpha", "dropout"), "float"),
+    **dict.fromkeys(("crop", "logits"), "bool"),
+    "activation": "ActivationSpec",
+    "decoder_activation": "ActivationSpec | None",
+    "head": "str",
+}
+
 # ---------------------------------------------------------------------------------------------------------------
 # Per-family test settings.
 # ---------------------------------------------------------------------------------------------------------------
@@ -308,6 +408,25 @@ def test_factory_is_exported_with_the_original_defaults(name):
     assert str(SIZE_MULTIPLE[info.decoder]) in info.size_rule
 
 
+def _described(signature: inspect.Signature) -> str:
+    parameters = signature.parameters.values()
+    return ", ".join(p.name if p.default is p.empty else f"{p.name}={p.default!r}" for p in parameters)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_factory_signature_is_its_declared_parameters(name):
+    factory = getattr(mobseg, name)
+    signature = inspect.signature(factory)
+    assert _described(signature) == DECLARED_PARAMETERS[name]
+    assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in signature.parameters.values())
+    assert {p.name: p.annotation for p in signature.parameters.values()} == {
+        p: ANNOTATIONS[p] for p in signature.parameters
+    }
+    assert signature.return_annotation == "SegmentationModel"
+    assert factory.__name__ == name and factory.__doc__.startswith(("keras_segmentation's", "The MobileNet-SegNet"))
+    assert f"{name}{signature}" in pydoc.render_doc(factory, renderer=pydoc.plaintext)  # what help() prints
+
+
 def test_unknown_name_lists_close_matches():
     with pytest.raises(ValueError, match="Did you mean: vgg_unet"):
         mobseg.build_model("vgg_unte", 2)
@@ -381,6 +500,11 @@ def test_keras_round_trip_predicts_exactly_the_same(case, tmp_path):
     expected = keras.ops.convert_to_numpy(case.model(case.x, training=False))
     got = keras.ops.convert_to_numpy(loaded(case.x, training=False))
     np.testing.assert_array_equal(got, expected)
+
+
+def test_build_record_lists_the_arguments_in_signature_order(case):
+    signature = inspect.signature(get_model_info(case.name).factory)
+    assert list(case.model.architecture["kwargs"]) == list(signature.parameters)
 
 
 def _describe(layer: keras.layers.Layer) -> tuple:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import pytest
 
 import mobseg
 from mobseg.encoders import ENCODERS, get_encoder
+from mobseg.zoo import registry
+from mobseg.zoo.pspnet import PSPNET
 
 PYRAMID_CHANNELS = {
     "vanilla": [64, 128, 256, 256, 256],
@@ -128,3 +132,30 @@ def test_decoder_levels_are_checked():
         mobseg.unet_decoder(levels, 2, level=4)
     # a shallower U-Net start: f3 with the later stages, still at stride 2
     assert mobseg.unet_decoder(levels, 2, level=2, prefix="u2").shape == (None, 32, 32, 2)
+
+
+def test_factories_bind_positional_arguments_in_their_declared_order():
+    model = mobseg.segnet(3, 32, 64, 3, "elu", "relu", 1, "spatial", True)
+    assert model.input_shape == (None, 32, 64, 1) and model.output_shape == (None, 16, 32, 3)
+    assert model.outputs_logits and model.get_layer("vanilla_act_1").get_config()["activation"] == "elu"
+    with pytest.raises(TypeError, match=r"segnet\(\): too many positional arguments. Its arguments are: n_classes"):
+        mobseg.segnet(3, 32, 64, 3, "elu", "relu", 1, "spatial", True, "extra")
+
+
+def test_a_new_model_is_one_decorated_function(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # forget it after the test
+
+    @PSPNET.model(encoder="mobilenet")
+    def mobilenet_pspnet():
+        """PSPNet on MobileNet v1 (keras_segmentation left it out)."""
+
+    assert mobseg.is_model("mobilenet_pspnet") and mobilenet_pspnet.__doc__.startswith("PSPNet on MobileNet")
+    parameters = list(inspect.signature(mobilenet_pspnet).parameters)
+    assert parameters[-5:] == ["channels", "alpha", "depth_multiplier", "head", "logits"]
+    model = mobseg.build_model("mobilenet_pspnet", 3, input_height=192, input_width=192, alpha=0.25)
+    assert model.architecture["encoder"] == "mobilenet" and model.architecture["decoder"] == "pspnet"
+    assert model.output_shape == (None, 48 * 48, 3)
+    with pytest.raises(TypeError, match="takes no parameters of its own"):
+
+        @PSPNET.model(encoder="vgg16")
+        def with_parameters(n_classes): ...

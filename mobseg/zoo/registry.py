@@ -54,7 +54,8 @@ def register_model(
     The wrapped factory records the arguments it was called with (defaults filled in) in
     ``model.architecture`` so the model can be rebuilt, and takes one more keyword,
     ``encoder_weights`` (``None``, ``"imagenet"`` or a weights file path; see
-    :func:`mobseg.pretrained.load_encoder_weights`). Adding a model is one decorated function.
+    :func:`mobseg.pretrained.load_encoder_weights`). Adding a model is one decorated function: this one for a
+    model written out by hand, or a family's (:meth:`mobseg.zoo.family.Family.model`) for the zoo's layout.
 
     Example:
         >>> @register_model(encoder="mobilenet", decoder="segnet", size_rule="multiple of 16")
