@@ -18,12 +18,16 @@ import pydoc
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import numpy as np
 import pytest
 
 import mobseg
+from mobseg.encoders import get_encoder
+from mobseg.encoders.unet_mini import unet_mini_encoder
+from mobseg.training.freezing import encoder_layer_names
 from mobseg.zoo.registry import get_model_info
 
 N_CLASSES = 12
@@ -505,6 +509,35 @@ def test_keras_round_trip_predicts_exactly_the_same(case, tmp_path):
 def test_build_record_lists_the_arguments_in_signature_order(case):
     signature = inspect.signature(get_model_info(case.name).factory)
     assert list(case.model.architecture["kwargs"]) == list(signature.parameters)
+
+
+def encoder_layers_by_probe(model: mobseg.SegmentationModel) -> list[str]:
+    """How freezing found the encoder layers before they were recorded (issue 11): build the model's encoder
+    alone and keep the model's layers that it has, in model order."""
+    encoder = model.architecture["encoder"]
+    _, height, width, channels = model.input_shape
+    kwargs = model.architecture["kwargs"]
+    extra = {k: kwargs[k] for k in ("alpha", "depth_multiplier") if k in kwargs}
+    build = unet_mini_encoder if encoder == "unet_mini" else get_encoder(encoder)
+    features = build(height, width, channels=channels, **extra)
+    probe = keras.Model(features.inputs, features.pyramid)
+    own = {layer.name for layer in probe.layers if not isinstance(layer, keras.layers.InputLayer)}
+    return [layer.name for layer in model.layers if layer.name in own]
+
+
+def test_encoder_layers_are_recorded_at_build(case):
+    recorded = case.model.architecture["encoder_layers"]
+    assert recorded == encoder_layers_by_probe(case.model)
+    if case.model.architecture["encoder"] != "unet_mini":  # freezing's probe has no unet_mini encoder
+        # freezing.encoder_layer_names as it is today, on the same model without the record (its probe path);
+        # this line goes when freezing reads only the record, encoder_layers_by_probe keeps the check
+        unrecorded = {k: v for k, v in case.model.architecture.items() if k != "encoder_layers"}
+        view = SimpleNamespace(architecture=unrecorded, inputs=case.model.inputs, layers=case.model.layers, name="view")
+        assert recorded == encoder_layer_names(view)
+    assert recorded == case.model.encoder_layers == encoder_layer_names(case.model)
+    order = [layer.name for layer in case.model.layers]
+    assert recorded == [name for name in order if name in set(recorded)]  # model layer order
+    assert order[0] not in recorded and order[-1] not in recorded  # not the input, not the head
 
 
 def _describe(layer: keras.layers.Layer) -> tuple:

@@ -154,7 +154,7 @@ def test_a_new_model_is_one_decorated_function(monkeypatch):
     assert parameters[-5:] == ["channels", "alpha", "depth_multiplier", "head", "logits"]
     model = mobseg.build_model("mobilenet_pspnet", 3, input_height=192, input_width=192, alpha=0.25)
     assert model.architecture["encoder"] == "mobilenet" and model.architecture["decoder"] == "pspnet"
-    assert model.output_shape == (None, 48 * 48, 3)
+    assert model.output_shape == (None, 48 * 48, 3) and model.encoder_layers[-1] == "conv_pw_13_relu"
     with pytest.raises(TypeError, match="takes no parameters of its own"):
 
         @PSPNET.model(encoder="vgg16")

@@ -19,9 +19,9 @@ The factory's signature is built from the layout and set as ``__signature__``, s
 ``inspect.signature`` show the real parameters, their order and defaults, as if written out (the timm
 registry and smp's shared model arguments are the models for this). Every call takes one path, with keyword
 arguments only: the parameter checks in signature order (``n_classes`` once), one input-size check, the
-encoder, ``decoder(pyramid, n_classes, level=..., ...)``, and :func:`finish`, which adds the head. The
-factory is then registered with :func:`mobseg.zoo.registry.register_model` (build record,
-``encoder_weights``); a model that fits no family is registered there as a plain function.
+encoder, ``decoder(pyramid, n_classes, level=..., ...)``, and :func:`finish`, which adds the head and records
+the encoder's layer names. The factory is then registered with :func:`mobseg.zoo.registry.register_model`
+(build record, ``encoder_weights``); a model that fits no family is registered there as a plain function.
 """
 
 from __future__ import annotations
@@ -240,10 +240,30 @@ class Family:
         return finish(name, features, logits, head=args["head"], logits_output=args["logits"])
 
 
+def encoder_layers_in(model: keras.Model, features: EncoderFeatures) -> list[str]:
+    """Names of ``model``'s layers that belong to the encoder of ``features``, in the model's layer order.
+
+    A functional model holds only the layers on a path from its input to its output, so these are the encoder
+    layers on the path to the pyramid maps the decoder uses (MobileNet-SegNet at ``encoder_level=3``:
+    ``conv1_pad`` ... ``conv_pw_11_relu``).
+
+    Example:
+        >>> feats = ZOO_ENCODERS["vanilla"].build(32, 32)
+        >>> m = keras.Model(feats.inputs, keras.layers.Conv2D(2, 1, name="head")(feats.pyramid[0]))
+        >>> encoder_layers_in(m, feats)
+        ['vanilla_pad_1', 'vanilla_conv_1', 'vanilla_bn_1', 'vanilla_act_1', 'vanilla_pool_1']
+    """
+    encoder = keras.Model(features.inputs, features.pyramid, name=f"{features.name}_encoder_layers")
+    own = {layer.name for layer in encoder.layers if not isinstance(layer, keras.layers.InputLayer)}
+    return [layer.name for layer in model.layers if layer.name in own]
+
+
 def finish(
     name: str, features: EncoderFeatures, logits: keras.KerasTensor, *, head: str, logits_output: bool
 ) -> SegmentationModel:
     """Wrap encoder input and decoder logits into a :class:`SegmentationModel` with the chosen head.
+
+    Records the encoder's layer names in ``model.architecture["encoder_layers"]`` (what freezing uses).
 
     Example:
         >>> feats = ZOO_ENCODERS["vanilla"].build(32, 32)
@@ -251,9 +271,11 @@ def finish(
         >>> finish("tiny", feats, x, head="spatial", logits_output=False).output_shape
         (None, 16, 16, 2)
     """
-    return SegmentationModel.from_logits(
+    model = SegmentationModel.from_logits(
         features.inputs, logits, name=name, head=head, logits_output=logits_output, preprocessing=features.preprocessing
     )
+    model.architecture["encoder_layers"] = encoder_layers_in(model, features)
+    return model
 
 
 __all__ = ["CHANNELS", "HEAD", "LOGITS", "N_CLASSES", "ZOO_ENCODERS", "Family", "Param", "ZooEncoder", "finish"]
