@@ -25,22 +25,14 @@ from mobseg.losses import SegmentationCrossentropy
 from mobseg.metrics import MeanIoU, confusion_matrix, segmentation_report
 from mobseg.model import SegmentationModel
 from mobseg.training import TrainingRun, train
-from mobseg.zoo import build_model, get_model_info, is_model, list_models, mobilenet_segnet, register_model
-from mobseg.zoo.fcn import (
-    fcn_8,
-    fcn_8_mobilenet,
-    fcn_8_resnet50,
-    fcn_8_vgg,
-    fcn_32,
-    fcn_32_mobilenet,
-    fcn_32_resnet50,
-    fcn_32_vgg,
-)
-from mobseg.zoo.pspnet import pspnet, resnet50_pspnet, vgg_pspnet
-from mobseg.zoo.segnet import resnet50_segnet, segnet, vgg_segnet
-from mobseg.zoo.unet import mobilenet_unet, resnet50_unet, unet, unet_mini, vgg_unet
+from mobseg.zoo import build_model, get_model_info, is_model, list_models, register_model
 
 __version__ = "0.1.0"
+
+#: Every registered model's factory, exported by its name (``mobseg.vgg_unet``, ``from mobseg import vgg_unet``).
+#: The names come from the registry (importing ``mobseg.zoo`` registers the models), not from a list kept here.
+_MODELS = {name: get_model_info(name).factory for name in list_models()}
+globals().update(_MODELS)
 
 __all__ = [
     "EncoderFeatures",
@@ -60,11 +52,10 @@ __all__ = [
     "list_activations",
     "list_models",
     "mobilenet_encoder",
-    "mobilenet_segnet",
     "register_model",
     "resolve_activation",
     "segnet_decoder",
-    # the zoo (issue 3): encoders, decoders, and the keras_segmentation models
+    # the zoo (issue 3): encoders and decoders (the models are at the end, from the registry)
     "fcn8_decoder",
     "fcn32_decoder",
     "pspnet_decoder",
@@ -73,25 +64,6 @@ __all__ = [
     "unet_mini_body",
     "vanilla_encoder",
     "vgg16_encoder",
-    "fcn_8",
-    "fcn_8_mobilenet",
-    "fcn_8_resnet50",
-    "fcn_8_vgg",
-    "fcn_32",
-    "fcn_32_mobilenet",
-    "fcn_32_resnet50",
-    "fcn_32_vgg",
-    "mobilenet_unet",
-    "pspnet",
-    "resnet50_pspnet",
-    "resnet50_segnet",
-    "resnet50_unet",
-    "segnet",
-    "unet",
-    "unet_mini",
-    "vgg_pspnet",
-    "vgg_segnet",
-    "vgg_unet",
     # fine-tuning on custom masks (issue 4)
     "SegmentationCrossentropy",
     "TrainingRun",
@@ -101,4 +73,6 @@ __all__ = [
     "model_dataset",
     "train",
     "verify_dataset",
+    # the models: every registered factory, by its registry name
+    *_MODELS,
 ]

@@ -431,6 +431,17 @@ def test_factory_signature_is_its_declared_parameters(name):
     assert f"{name}{signature}" in pydoc.render_doc(factory, renderer=pydoc.plaintext)  # what help() prints
 
 
+def test_every_registered_model_is_exported_from_the_registry():
+    assert set(MODELS) <= set(mobseg.__all__)
+    assert all(hasattr(mobseg, name) for name in mobseg.__all__)
+    from mobseg import vgg_unet
+
+    assert vgg_unet is get_model_info("vgg_unet").factory
+    family_modules = {"segnet", "unet", "pspnet"}  # in mobseg.zoo these names stay the family modules
+    assert all(getattr(mobseg.zoo, name) is getattr(mobseg, name) for name in set(MODELS) - family_modules)
+    assert set(mobseg.zoo.__all__) >= set(MODELS)
+
+
 def test_unknown_name_lists_close_matches():
     with pytest.raises(ValueError, match="Did you mean: vgg_unet"):
         mobseg.build_model("vgg_unte", 2)

@@ -1,8 +1,9 @@
 """The model registry: every architecture reachable from one string, timm style.
 
-It needs :class:`mobseg.model.SegmentationModel` only
-for annotations, so it does not import :mod:`mobseg.model` at run time (which imports this module lazily,
-in ``SegmentationModel.rebuild``).
+The registry is the one list of models: ``mobseg.list_models()``, ``mobseg.build_model(name, ...)`` and the
+factories exported as ``mobseg.<name>`` all come from it. It needs :class:`mobseg.model.SegmentationModel` only
+for annotations, so it does not import :mod:`mobseg.model` at run time (which imports this module lazily, in
+``SegmentationModel.rebuild``).
 """
 
 from __future__ import annotations
