@@ -1,5 +1,9 @@
 """mobseg: a Keras 3 model zoo for semantic segmentation, built around the MobileNet-SegNet article.
 
+``import mobseg`` is light: the public names load on first use (PEP 562), so the command line starts fast
+and a prediction through an exported engine never imports Keras or TensorFlow. The model factories
+(``mobseg.mobilenet_segnet``, ``mobseg.vgg_unet``, ...) come from the registry, not from a list kept here.
+
 Example:
     >>> import mobseg
     >>> model = mobseg.mobilenet_segnet(2, input_height=416, input_width=416)
@@ -7,98 +11,72 @@ Example:
     5541378
 """
 
-from mobseg import datasets
-from mobseg._version import __version__
-from mobseg.activations import get_activation, list_activations, resolve_activation
-from mobseg.complexity import FlopCount, flops
-from mobseg.data import list_pairs, make_dataset, model_dataset, verify_dataset
-from mobseg.decoders import (
-    fcn8_decoder,
-    fcn32_decoder,
-    pspnet_decoder,
-    segnet_decoder,
-    unet_decoder,
-    unet_mini_body,
-)
-from mobseg.encoders import EncoderFeatures, mobilenet_encoder, resnet50_encoder, vanilla_encoder, vgg16_encoder
-from mobseg.inference import evaluate, load_model, predict
-from mobseg.losses import SegmentationCrossentropy
-from mobseg.metrics import MeanIoU, confusion_matrix, segmentation_report
-from mobseg.model import SegmentationModel
-from mobseg.training import TrainingRun, train
-from mobseg.zoo import build_model, get_model_info, is_model, list_models, mobilenet_segnet, register_model
-from mobseg.zoo.fcn import (
-    fcn_8,
-    fcn_8_mobilenet,
-    fcn_8_resnet50,
-    fcn_8_vgg,
-    fcn_32,
-    fcn_32_mobilenet,
-    fcn_32_resnet50,
-    fcn_32_vgg,
-)
-from mobseg.zoo.pspnet import pspnet, resnet50_pspnet, vgg_pspnet
-from mobseg.zoo.segnet import resnet50_segnet, segnet, vgg_segnet
-from mobseg.zoo.unet import mobilenet_unet, resnet50_unet, unet, unet_mini, vgg_unet
+from __future__ import annotations
 
-__all__ = [
-    "__version__",
-    "EncoderFeatures",
-    "FlopCount",
-    "flops",
-    "MeanIoU",
-    "SegmentationModel",
-    "confusion_matrix",
-    "evaluate",
-    "load_model",
-    "predict",
-    "segmentation_report",
-    "build_model",
-    "get_activation",
-    "get_model_info",
-    "is_model",
-    "list_activations",
-    "list_models",
-    "mobilenet_encoder",
-    "mobilenet_segnet",
-    "register_model",
-    "resolve_activation",
-    "segnet_decoder",
-    # the zoo (issue 3): encoders, decoders, and the keras_segmentation models
-    "fcn8_decoder",
-    "fcn32_decoder",
-    "pspnet_decoder",
-    "resnet50_encoder",
-    "unet_decoder",
-    "unet_mini_body",
-    "vanilla_encoder",
-    "vgg16_encoder",
-    "fcn_8",
-    "fcn_8_mobilenet",
-    "fcn_8_resnet50",
-    "fcn_8_vgg",
-    "fcn_32",
-    "fcn_32_mobilenet",
-    "fcn_32_resnet50",
-    "fcn_32_vgg",
-    "mobilenet_unet",
-    "pspnet",
-    "resnet50_pspnet",
-    "resnet50_segnet",
-    "resnet50_unet",
-    "segnet",
-    "unet",
-    "unet_mini",
-    "vgg_pspnet",
-    "vgg_segnet",
-    "vgg_unet",
-    # fine-tuning on custom masks (issue 4)
-    "SegmentationCrossentropy",
-    "TrainingRun",
-    "datasets",
-    "list_pairs",
-    "make_dataset",
-    "model_dataset",
-    "train",
-    "verify_dataset",
-]
+import importlib
+from typing import Any
+
+from mobseg._version import __version__
+
+#: Public name -> the module that defines it (imported on first use).
+_EXPORTS: dict[str, str] = {
+    "datasets": "mobseg.datasets",
+    "get_activation": "mobseg.activations",
+    "list_activations": "mobseg.activations",
+    "resolve_activation": "mobseg.activations",
+    "FlopCount": "mobseg.complexity",
+    "flops": "mobseg.complexity",
+    "list_pairs": "mobseg.data",
+    "make_dataset": "mobseg.data",
+    "model_dataset": "mobseg.data",
+    "verify_dataset": "mobseg.data",
+    "fcn8_decoder": "mobseg.decoders",
+    "fcn32_decoder": "mobseg.decoders",
+    "pspnet_decoder": "mobseg.decoders",
+    "segnet_decoder": "mobseg.decoders",
+    "unet_decoder": "mobseg.decoders",
+    "unet_mini_body": "mobseg.decoders",
+    "EncoderFeatures": "mobseg.encoders",
+    "mobilenet_encoder": "mobseg.encoders",
+    "resnet50_encoder": "mobseg.encoders",
+    "vanilla_encoder": "mobseg.encoders",
+    "vgg16_encoder": "mobseg.encoders",
+    "evaluate": "mobseg.inference",
+    "load_model": "mobseg.inference",
+    "predict": "mobseg.inference",
+    "SegmentationCrossentropy": "mobseg.losses",
+    "MeanIoU": "mobseg.metrics",
+    "confusion_matrix": "mobseg.metrics",
+    "segmentation_report": "mobseg.metrics",
+    "SegmentationModel": "mobseg.model",
+    "TrainingRun": "mobseg.training",
+    "train": "mobseg.training",
+    "build_model": "mobseg.zoo",
+    "get_model_info": "mobseg.zoo",
+    "is_model": "mobseg.zoo",
+    "list_models": "mobseg.zoo",
+    "register_model": "mobseg.zoo",
+}
+
+
+def _model_names() -> list[str]:
+    return importlib.import_module("mobseg.zoo").list_models()
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name on first use; model names come from the registry."""
+    if name in _EXPORTS:
+        module = importlib.import_module(_EXPORTS[name])
+        value = module if module.__name__ == f"mobseg.{name}" else getattr(module, name)
+    elif name == "__all__":
+        value = ["__version__", *_EXPORTS, *_model_names()]
+    elif not name.startswith("_") and importlib.import_module("mobseg.zoo").is_model(name):
+        value = importlib.import_module("mobseg.zoo").get_model_info(name).factory
+    else:
+        raise AttributeError(f"module 'mobseg' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | set(_model_names()))

@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import gc
 import inspect
+import pydoc
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import numpy as np
 import pytest
 
 import mobseg
+from mobseg.encoders import get_encoder
+from mobseg.encoders.unet_mini import unet_mini_encoder
+from mobseg.training.freezing import encoder_layer_names
 from mobseg.zoo.registry import get_model_info
 
 N_CLASSES = 12
@@ -207,6 +212,105 @@ ORIGINAL_DEFAULT_SIZES: dict[str, tuple[int, int]] = {
     "unet_mini": (360, 480),
 }
 
+#: Every factory's parameters in order, with their defaults, written out: the public API (as before the model
+#: families, which now build these signatures). Positional calls bind in this order.
+DECLARED_PARAMETERS: dict[str, str] = {
+    "fcn_32": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_32_mobilenet": (
+        "n_classes, input_height=416, input_width=608, activation='relu6', decoder_activation='relu', "
+        "channels=3, alpha=1.0, depth_multiplier=1, crop=False, fc_filters=4096, head='flat', "
+        "logits=False"
+    ),
+    "fcn_32_resnet50": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_32_vgg": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_8": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_8_mobilenet": (
+        "n_classes, input_height=416, input_width=608, activation='relu6', decoder_activation='relu', "
+        "channels=3, alpha=1.0, depth_multiplier=1, crop=False, fc_filters=4096, head='flat', "
+        "logits=False"
+    ),
+    "fcn_8_resnet50": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "fcn_8_vgg": (
+        "n_classes, input_height=416, input_width=608, activation='relu', decoder_activation='relu', "
+        "channels=3, crop=False, fc_filters=4096, head='flat', logits=False"
+    ),
+    "mobilenet_segnet": (
+        "n_classes, input_height=224, input_width=224, encoder_level=3, activation='relu6', "
+        "decoder_activation=None, channels=3, alpha=1.0, depth_multiplier=1, head='flat', logits=False"
+    ),
+    "mobilenet_unet": (
+        "n_classes, input_height=224, input_width=224, encoder_level=3, activation='relu6', "
+        "decoder_activation='relu', channels=3, alpha=1.0, depth_multiplier=1, head='flat', "
+        "logits=False"
+    ),
+    "pspnet": (
+        "n_classes, input_height=384, input_width=576, activation='relu', decoder_activation='relu', "
+        "channels=3, head='flat', logits=False"
+    ),
+    "resnet50_pspnet": (
+        "n_classes, input_height=384, input_width=576, activation='relu', decoder_activation='relu', "
+        "channels=3, head='flat', logits=False"
+    ),
+    "resnet50_segnet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation=None, channels=3, head='flat', logits=False"
+    ),
+    "resnet50_unet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation='relu', channels=3, head='flat', logits=False"
+    ),
+    "segnet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation=None, channels=3, head='flat', logits=False"
+    ),
+    "unet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation='relu', channels=3, head='flat', logits=False"
+    ),
+    "unet_mini": (
+        "n_classes, input_height=360, input_width=480, activation='relu', decoder_activation='relu', "
+        "channels=3, dropout=0.2, head='flat', logits=False"
+    ),
+    "vgg_pspnet": (
+        "n_classes, input_height=384, input_width=576, activation='relu', decoder_activation='relu', "
+        "channels=3, head='flat', logits=False"
+    ),
+    "vgg_segnet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation=None, channels=3, head='flat', logits=False"
+    ),
+    "vgg_unet": (
+        "n_classes, input_height=416, input_width=608, encoder_level=3, activation='relu', "
+        "decoder_activation='relu', channels=3, head='flat', logits=False"
+    ),
+}
+
+#: The annotations ``help()`` shows for each parameter.
+ANNOTATIONS = {
+    **dict.fromkeys(("n_classes", "input_height", "input_width", "encoder_level", "channels"), "int"),
+    **dict.fromkeys(("depth_multiplier", "fc_filters"), "int"),
+    **dict.fromkeys(("alpha", "dropout"), "float"),
+    **dict.fromkeys(("crop", "logits"), "bool"),
+    "activation": "ActivationSpec",
+    "decoder_activation": "ActivationSpec | None",
+    "head": "str",
+}
+
 # ---------------------------------------------------------------------------------------------------------------
 # Per-family test settings.
 # ---------------------------------------------------------------------------------------------------------------
@@ -308,6 +412,36 @@ def test_factory_is_exported_with_the_original_defaults(name):
     assert str(SIZE_MULTIPLE[info.decoder]) in info.size_rule
 
 
+def _described(signature: inspect.Signature) -> str:
+    parameters = signature.parameters.values()
+    return ", ".join(p.name if p.default is p.empty else f"{p.name}={p.default!r}" for p in parameters)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_factory_signature_is_its_declared_parameters(name):
+    factory = getattr(mobseg, name)
+    signature = inspect.signature(factory)
+    assert _described(signature) == DECLARED_PARAMETERS[name]
+    assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in signature.parameters.values())
+    assert {p.name: p.annotation for p in signature.parameters.values()} == {
+        p: ANNOTATIONS[p] for p in signature.parameters
+    }
+    assert signature.return_annotation == "SegmentationModel"
+    assert factory.__name__ == name and factory.__doc__.startswith(("keras_segmentation's", "The MobileNet-SegNet"))
+    assert f"{name}{signature}" in pydoc.render_doc(factory, renderer=pydoc.plaintext)  # what help() prints
+
+
+def test_every_registered_model_is_exported_from_the_registry():
+    assert set(MODELS) <= set(mobseg.__all__)
+    assert all(hasattr(mobseg, name) for name in mobseg.__all__)
+    from mobseg import vgg_unet
+
+    assert vgg_unet is get_model_info("vgg_unet").factory
+    family_modules = {"segnet", "unet", "pspnet"}  # in mobseg.zoo these names stay the family modules
+    assert all(getattr(mobseg.zoo, name) is getattr(mobseg, name) for name in set(MODELS) - family_modules)
+    assert set(mobseg.zoo.__all__) >= set(MODELS)
+
+
 def test_unknown_name_lists_close_matches():
     with pytest.raises(ValueError, match="Did you mean: vgg_unet"):
         mobseg.build_model("vgg_unte", 2)
@@ -381,6 +515,40 @@ def test_keras_round_trip_predicts_exactly_the_same(case, tmp_path):
     expected = keras.ops.convert_to_numpy(case.model(case.x, training=False))
     got = keras.ops.convert_to_numpy(loaded(case.x, training=False))
     np.testing.assert_array_equal(got, expected)
+
+
+def test_build_record_lists_the_arguments_in_signature_order(case):
+    signature = inspect.signature(get_model_info(case.name).factory)
+    assert list(case.model.architecture["kwargs"]) == list(signature.parameters)
+
+
+def encoder_layers_by_probe(model: mobseg.SegmentationModel) -> list[str]:
+    """How freezing found the encoder layers before they were recorded (issue 11): build the model's encoder
+    alone and keep the model's layers that it has, in model order."""
+    encoder = model.architecture["encoder"]
+    _, height, width, channels = model.input_shape
+    kwargs = model.architecture["kwargs"]
+    extra = {k: kwargs[k] for k in ("alpha", "depth_multiplier") if k in kwargs}
+    build = unet_mini_encoder if encoder == "unet_mini" else get_encoder(encoder)
+    features = build(height, width, channels=channels, **extra)
+    probe = keras.Model(features.inputs, features.pyramid)
+    own = {layer.name for layer in probe.layers if not isinstance(layer, keras.layers.InputLayer)}
+    return [layer.name for layer in model.layers if layer.name in own]
+
+
+def test_encoder_layers_are_recorded_at_build(case):
+    recorded = case.model.architecture["encoder_layers"]
+    assert recorded == encoder_layers_by_probe(case.model)
+    if case.model.architecture["encoder"] != "unet_mini":  # freezing's probe has no unet_mini encoder
+        # freezing.encoder_layer_names as it is today, on the same model without the record (its probe path);
+        # this line goes when freezing reads only the record, encoder_layers_by_probe keeps the check
+        unrecorded = {k: v for k, v in case.model.architecture.items() if k != "encoder_layers"}
+        view = SimpleNamespace(architecture=unrecorded, inputs=case.model.inputs, layers=case.model.layers, name="view")
+        assert recorded == encoder_layer_names(view)
+    assert recorded == case.model.encoder_layers == encoder_layer_names(case.model)
+    order = [layer.name for layer in case.model.layers]
+    assert recorded == [name for name in order if name in set(recorded)]  # model layer order
+    assert order[0] not in recorded and order[-1] not in recorded  # not the input, not the head
 
 
 def _describe(layer: keras.layers.Layer) -> tuple:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import pytest
 
 import mobseg
 from mobseg.encoders import ENCODERS, get_encoder
+from mobseg.zoo import registry
+from mobseg.zoo.pspnet import PSPNET
 
 PYRAMID_CHANNELS = {
     "vanilla": [64, 128, 256, 256, 256],
@@ -96,3 +100,62 @@ def test_unet_mini_keeps_the_input_size_and_its_dropout():
 def test_preprocessing_follows_the_encoder(name, mode):
     size = 192 if "pspnet" in name else 32
     assert mobseg.build_model(name, 2, input_height=size, input_width=size).preprocessing == mode
+
+
+def test_every_decoder_takes_the_pyramid_and_a_level():
+    levels = mobseg.vanilla_encoder(192, 192).pyramid
+    calls = [
+        (mobseg.segnet_decoder, 3, {}, (96, 96)),
+        (mobseg.unet_decoder, 3, {}, (96, 96)),
+        (mobseg.fcn8_decoder, 4, {"fc_filters": 8}, (200, 200)),
+        (mobseg.fcn32_decoder, 4, {"fc_filters": 8}, (224, 224)),
+        (mobseg.pspnet_decoder, 4, {}, (48, 48)),
+    ]
+    for i, (decoder, level, options, size) in enumerate(calls):
+        logits = decoder(levels, 3, level=level, decoder_activation="relu", prefix=f"d{i}", **options)
+        assert tuple(logits.shape) == (None, *size, 3), decoder.__name__
+    # the original call forms still work: SegNet and PSPNet also take the one map they decode
+    assert mobseg.segnet_decoder(levels[3], 3, 3, None, "old_segnet").shape == (None, 96, 96, 3)
+    assert mobseg.pspnet_decoder(levels[4], 3, "relu", "old_psp").shape == (None, 48, 48, 3)
+    assert mobseg.unet_decoder(levels, 3, False, "relu", "old_unet").shape == (None, 96, 96, 3)
+
+
+def test_decoder_levels_are_checked():
+    levels = mobseg.vanilla_encoder(64, 64).pyramid
+    with pytest.raises(ValueError, match=r"unet_decoder needs the pyramid levels \[f1, f2, f3, f4\]; got 2 levels"):
+        mobseg.unet_decoder(levels[:2], 2)
+    with pytest.raises(ValueError, match=r"fcn8_decoder: level must be a pyramid index >= 2; got 1"):
+        mobseg.fcn8_decoder(levels, 2, level=1)
+    with pytest.raises(ValueError, match=r"segnet_decoder needs the pyramid levels \[f6\]"):
+        mobseg.segnet_decoder(levels, 2, level=5)
+    with pytest.raises(ValueError, match="too deep"):
+        mobseg.unet_decoder(levels, 2, level=4)
+    # a shallower U-Net start: f3 with the later stages, still at stride 2
+    assert mobseg.unet_decoder(levels, 2, level=2, prefix="u2").shape == (None, 32, 32, 2)
+
+
+def test_factories_bind_positional_arguments_in_their_declared_order():
+    model = mobseg.segnet(3, 32, 64, 3, "elu", "relu", 1, "spatial", True)
+    assert model.input_shape == (None, 32, 64, 1) and model.output_shape == (None, 16, 32, 3)
+    assert model.outputs_logits and model.get_layer("vanilla_act_1").get_config()["activation"] == "elu"
+    with pytest.raises(TypeError, match=r"segnet\(\): too many positional arguments. Its arguments are: n_classes"):
+        mobseg.segnet(3, 32, 64, 3, "elu", "relu", 1, "spatial", True, "extra")
+
+
+def test_a_new_model_is_one_decorated_function(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # forget it after the test
+
+    @PSPNET.model(encoder="mobilenet")
+    def mobilenet_pspnet():
+        """PSPNet on MobileNet v1 (keras_segmentation left it out)."""
+
+    assert mobseg.is_model("mobilenet_pspnet") and mobilenet_pspnet.__doc__.startswith("PSPNet on MobileNet")
+    parameters = list(inspect.signature(mobilenet_pspnet).parameters)
+    assert parameters[-5:] == ["channels", "alpha", "depth_multiplier", "head", "logits"]
+    model = mobseg.build_model("mobilenet_pspnet", 3, input_height=192, input_width=192, alpha=0.25)
+    assert model.architecture["encoder"] == "mobilenet" and model.architecture["decoder"] == "pspnet"
+    assert model.output_shape == (None, 48 * 48, 3) and model.encoder_layers[-1] == "conv_pw_13_relu"
+    with pytest.raises(TypeError, match="takes no parameters of its own"):
+
+        @PSPNET.model(encoder="vgg16")
+        def with_parameters(n_classes): ...

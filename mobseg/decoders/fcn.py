@@ -20,9 +20,12 @@ big encoders practical. Any value other than 4096 changes the parameter count.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 
-from mobseg.activations import ActivationSpec, resolve_activation
+from mobseg.activations import ActivationSpec
+from mobseg.decoders.base import optional_activation, pyramid_levels
 from mobseg.validation import check_int
 
 #: Width of the two "fully connected as convolution" layers (VGG's fc6/fc7) in keras_segmentation.
@@ -55,7 +58,7 @@ def _crop_to_match(
 def _fcn_head(
     f5: keras.KerasTensor, n_classes: int, decoder_activation: ActivationSpec | None, fc_filters: int, prefix: str
 ) -> keras.KerasTensor:
-    act = None if decoder_activation is None else resolve_activation(decoder_activation, argument="decoder_activation")
+    act = optional_activation(decoder_activation)
     fc_filters = check_int(fc_filters, "fc_filters", minimum=1, hint=" The original uses 4096.")
     x = f5
     for layer, kernel in ((6, (7, 7)), (7, (1, 1))):
@@ -74,15 +77,18 @@ def _final_crop(x: keras.KerasTensor, excess: int, crop: bool, prefix: str) -> k
 
 
 def fcn8_decoder(
-    pyramid: list[keras.KerasTensor],
+    pyramid: Sequence[keras.KerasTensor],
     n_classes: int,
     decoder_activation: ActivationSpec | None = "relu",
     crop: bool = False,
     fc_filters: int = FCN_FC_FILTERS,
     prefix: str = "fcn",
+    *,
+    level: int = 4,
 ) -> keras.KerasTensor:
     """FCN-8 on [f1..f5]: logits of size ``input + 8`` (faithful) or ``input`` (``crop=True``).
 
+    The classifier runs on the map at ``level`` (f5) and is fused with the two levels below it (f4, f3).
     ``decoder_activation`` replaces the ReLU after the two 4096-channel convolutions (``None``: none);
     ``fc_filters`` sets their width (4096 in the original).
 
@@ -93,7 +99,7 @@ def fcn8_decoder(
         ((None, 72, 72, 3), (None, 64, 64, 3))
     """
     n_classes = check_int(n_classes, "n_classes", minimum=1)
-    _, _, f3, f4, f5 = pyramid
+    f3, f4, f5 = pyramid_levels(pyramid, level, 3, "fcn8_decoder")
     x = _fcn_head(f5, n_classes, decoder_activation, fc_filters, prefix)
     x = keras.layers.Conv2DTranspose(n_classes, (4, 4), strides=(2, 2), use_bias=False, name=f"{prefix}_up5")(x)
     s4 = keras.layers.Conv2D(n_classes, (1, 1), kernel_initializer="he_normal", name=f"{prefix}_score4")(f4)
@@ -110,14 +116,18 @@ def fcn8_decoder(
 
 
 def fcn32_decoder(
-    pyramid: list[keras.KerasTensor],
+    pyramid: Sequence[keras.KerasTensor],
     n_classes: int,
     decoder_activation: ActivationSpec | None = "relu",
     crop: bool = False,
     fc_filters: int = FCN_FC_FILTERS,
     prefix: str = "fcn",
+    *,
+    level: int = 4,
 ) -> keras.KerasTensor:
-    """FCN-32 on [f1..f5] (only f5 is used): logits of size ``input + 32`` (faithful) or ``input`` (``crop=True``).
+    """FCN-32 on [f1..f5] (only the map at ``level``, f5, is used): logits of size ``input + 32`` or ``input``.
+
+    ``crop=True`` gives the input's size; the rest is as :func:`fcn8_decoder`.
 
     Example:
         >>> from mobseg.encoders import vanilla_encoder
@@ -126,7 +136,8 @@ def fcn32_decoder(
         (None, 96, 96, 3)
     """
     n_classes = check_int(n_classes, "n_classes", minimum=1)
-    x = _fcn_head(pyramid[4], n_classes, decoder_activation, fc_filters, prefix)
+    (f5,) = pyramid_levels(pyramid, level, 1, "fcn32_decoder")
+    x = _fcn_head(f5, n_classes, decoder_activation, fc_filters, prefix)
     x = keras.layers.Conv2DTranspose(n_classes, (64, 64), strides=(32, 32), use_bias=False, name=f"{prefix}_up5")(x)
     return _final_crop(x, 32, crop, prefix)
 

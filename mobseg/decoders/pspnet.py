@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 
-from mobseg.activations import ActivationSpec, resolve_activation
+from mobseg.activations import ActivationSpec
+from mobseg.decoders.base import level_map, optional_activation
 from mobseg.validation import check_int
 
 #: Bins of the pyramid pooling module: the f5 map is average-pooled to 1x1, 2x2, 3x3 and 6x6.
@@ -15,12 +18,16 @@ PSP_FINAL_UPSAMPLING = 8
 
 
 def pspnet_decoder(
-    features: keras.KerasTensor,
+    features: keras.KerasTensor | Sequence[keras.KerasTensor],
     n_classes: int,
     decoder_activation: ActivationSpec | None = "relu",
     prefix: str = "psp",
+    *,
+    level: int = 4,
 ) -> keras.KerasTensor:
-    """Pyramid pooling on ``features`` (f5), then logits upsampled 8x: 1/4 of the input size.
+    """Pyramid pooling on the pyramid's map at ``level`` (f5), then logits upsampled 8x: 1/4 of the input size.
+
+    ``features`` is the encoder's pyramid ``[f1..f5]`` or, as in the original, the one map to decode (f5).
 
     For each bin count p in 1, 2, 3, 6: average pooling with ``pool_size = strides = round(h / p)``
     ('same'), a 1x1 convolution to 512 without bias, BN, ReLU, and a bilinear resize back by the same factor;
@@ -41,7 +48,8 @@ def pspnet_decoder(
         (None, 48, 48, 4)
     """
     n_classes = check_int(n_classes, "n_classes", minimum=1)
-    act = None if decoder_activation is None else resolve_activation(decoder_activation, argument="decoder_activation")
+    act = optional_activation(decoder_activation)
+    features = level_map(features, level, "pspnet_decoder")
     height, width = features.shape[1:3]
     if height is None or width is None:
         raise ValueError("pspnet_decoder needs a fixed feature size; pass input_height and input_width.")

@@ -1,21 +1,29 @@
-"""The SegNet decoder of keras_segmentation (and of the MobileNet-SegNet article)."""
+"""The SegNet decoder of keras_segmentation (and of the MobileNet-SegNet article); see :mod:`mobseg.decoders.base`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 
-from mobseg.activations import ActivationSpec, resolve_activation
+from mobseg.activations import ActivationSpec
+from mobseg.decoders.base import level_map, optional_activation
 from mobseg.validation import check_int
 
 
 def segnet_decoder(
-    features: keras.KerasTensor,
+    features: keras.KerasTensor | Sequence[keras.KerasTensor],
     n_classes: int,
     n_up: int = 3,
     decoder_activation: ActivationSpec | None = None,
     prefix: str = "segnet",
+    *,
+    level: int = 3,
 ) -> keras.KerasTensor:
-    """Upsample ``features`` by ``2 ** n_up`` and classify each pixel (logits, no softmax).
+    """Upsample the pyramid's map at ``level`` by ``2 ** n_up`` and classify each pixel (logits, no softmax).
+
+    ``features`` is the encoder's pyramid ``[f1..f5]`` (``level=3``, the article's f4, is decoded) or, as
+    in the original, the one map to decode.
 
     The layers, as in the article: pad, conv 512, BN; up, pad, conv 256, BN;
     ``n_up - 2`` x (up, pad, conv 128, BN); up, pad, conv 64, BN; a 3x3 'same' conv to
@@ -27,14 +35,14 @@ def segnet_decoder(
     Example:
         >>> from mobseg.encoders import mobilenet_encoder
         >>> img, levels = mobilenet_encoder(64, 64)
-        >>> segnet_decoder(levels[3], n_classes=5).shape
-        (None, 32, 32, 5)
+        >>> segnet_decoder(levels, 5, level=3).shape, segnet_decoder(levels[3], 5, prefix="b").shape
+        ((None, 32, 32, 5), (None, 32, 32, 5))
     """
     n_up = check_int(n_up, "n_up", minimum=2, hint=" The SegNet decoder upsamples at least twice.")
-    act = None if decoder_activation is None else resolve_activation(decoder_activation, argument="decoder_activation")
+    act = optional_activation(decoder_activation)
     filters = [512, 256] + [128] * (n_up - 2) + [64]
 
-    x = features
+    x = level_map(features, level, "segnet_decoder")
     for i, f in enumerate(filters, start=1):
         if i > 1:
             x = keras.layers.UpSampling2D((2, 2), name=f"{prefix}_up_{i}")(x)

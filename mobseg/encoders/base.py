@@ -1,4 +1,4 @@
-"""The encoder contract: an image input and a feature pyramid f1..f5."""
+"""The encoder contract: an image input and a feature pyramid f1..f5 (three levels for ``unet_mini``'s own encoder)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class EncoderFeatures:
 
     Attributes:
         inputs: the image input tensor (``keras.Input``).
-        pyramid: the five feature maps [f1, f2, f3, f4, f5].
+        pyramid: the feature maps [f1, f2, f3, f4, f5] (``unet_mini``'s own encoder has three: [f1, f2, f3]).
         name: the encoder's name, e.g. ``"mobilenet"``.
         preprocessing: how images must be scaled before the encoder (``"mobilenet"``: [-1, 1]).
         strides: each level's stride relative to the input.

@@ -1,4 +1,10 @@
-"""The model registry: every architecture reachable from one string, timm style."""
+"""The model registry: every architecture reachable from one string, timm style.
+
+The registry is the one list of models: ``mobseg.list_models()``, ``mobseg.build_model(name, ...)`` and the
+factories exported as ``mobseg.<name>`` all come from it. It needs :class:`mobseg.model.SegmentationModel` only
+for annotations, so it does not import :mod:`mobseg.model` at run time (which imports this module lazily, in
+``SegmentationModel.rebuild``).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,12 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mobseg.activations import describe_activation
-from mobseg.model import SegmentationModel
+
+if TYPE_CHECKING:
+    from mobseg.model import SegmentationModel
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,8 @@ def register_model(
     The wrapped factory records the arguments it was called with (defaults filled in) in
     ``model.architecture`` so the model can be rebuilt, and takes one more keyword,
     ``encoder_weights`` (``None``, ``"imagenet"`` or a weights file path; see
-    :func:`mobseg.pretrained.load_encoder_weights`). Adding a model is one decorated function.
+    :func:`mobseg.pretrained.load_encoder_weights`). Adding a model is one decorated function: this one for a
+    model written out by hand, or a family's (:meth:`mobseg.zoo.family.Family.model`) for the zoo's layout.
 
     Example:
         >>> @register_model(encoder="mobilenet", decoder="segnet", size_rule="multiple of 16")

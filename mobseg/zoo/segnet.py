@@ -2,20 +2,16 @@
 
 keras_segmentation's ``_segnet``: the encoder's level ``encoder_level`` (default 3, f4 at stride 16) goes
 through the SegNet decoder (three x2 upsamplings), so the output is 1/2 of the input at the default level.
+Each model is one decorated function of the :data:`SEGNET` family (see :mod:`mobseg.zoo.family`).
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
 
-from mobseg.activations import ActivationSpec
 from mobseg.decoders.segnet import segnet_decoder
 from mobseg.encoders.base import PYRAMID_STRIDES
-from mobseg.model import SegmentationModel
-from mobseg.validation import check_n_classes
-from mobseg.zoo._common import check_common, check_size, encode, finish
-from mobseg.zoo.registry import register_model
+from mobseg.zoo.family import Family, Param
 
 #: Decoder upsampling steps of keras_segmentation's ``_segnet`` (fixed there).
 SEGNET_N_UP = 3
@@ -54,168 +50,74 @@ def _scale_words(scale: Fraction) -> str:
     return f"{scale} of" if scale < 1 else f"{scale}x"
 
 
-def _build_segnet(
-    name: str,
-    encoder: str,
-    n_classes: int,
-    input_height: int,
-    input_width: int,
-    encoder_level: int,
-    activation: ActivationSpec,
-    decoder_activation: ActivationSpec | None,
-    channels: int,
-    head: str,
-    logits: bool,
-    **encoder_kwargs: Any,
-) -> SegmentationModel:
-    """keras_segmentation's ``_segnet``: ``encoder`` level ``encoder_level`` -> SegNet decoder -> head."""
-    n_classes = check_n_classes(n_classes)
-    encoder_level = check_encoder_level(encoder_level)
-    n_classes, channels, head = check_common(n_classes, channels, head)
+def _segnet_size(encoder_level: int) -> tuple[int, str]:
+    """The input multiple for ``encoder_level`` (the stride of its map) and why."""
     stride = PYRAMID_STRIDES[encoder_level]
-    input_height, input_width = check_size(
-        name,
-        input_height,
-        input_width,
-        stride,
+    scale = _scale_words(Fraction(2**SEGNET_N_UP, stride))
+    return stride, (
         f"encoder_level={encoder_level} takes features at stride {stride}, which the decoder maps back "
-        f"to exactly {_scale_words(Fraction(2**SEGNET_N_UP, stride))} the input size",
+        f"to exactly {scale} the input size"
     )
-    features = encode(encoder, input_height, input_width, channels, activation, **encoder_kwargs)
-    x = segnet_decoder(
-        features.pyramid[encoder_level], n_classes, n_up=SEGNET_N_UP, decoder_activation=decoder_activation
-    )
-    return finish(name, features, x, head, logits)
 
 
-_SIZE_RULE = "height and width multiples of 2**(encoder_level+1) (16 at the default level 3)"
+#: keras_segmentation's ``_segnet``: ``encoder`` level ``encoder_level`` -> SegNet decoder -> head.
+SEGNET = Family(
+    decoder="segnet",
+    decode=segnet_decoder,
+    encoder_level=Param("encoder_level", 3, check=check_encoder_level),
+    decoder_options={"n_up": SEGNET_N_UP},
+    decoder_activation=None,
+    input_size=(416, 608),
+    size=_segnet_size,
+    size_rule="height and width multiples of 2**(encoder_level+1) (16 at the default level 3)",
+    notes=(
+        "Faithful flaw, kept by default: the decoder has no nonlinearity between its convolutions.\n"
+        'Pass ``decoder_activation="relu"`` (or any activation) to add one.'
+    ),
+)
 
 
-@register_model(encoder="vanilla", decoder="segnet", size_rule=_SIZE_RULE)
-def segnet(
-    n_classes: int,
-    input_height: int = 416,
-    input_width: int = 608,
-    encoder_level: int = 3,
-    activation: ActivationSpec = "relu",
-    decoder_activation: ActivationSpec | None = None,
-    channels: int = 3,
-    head: str = "flat",
-    logits: bool = False,
-) -> SegmentationModel:
+@SEGNET.model(encoder="vanilla")
+def segnet():
     """keras_segmentation's ``segnet``: the vanilla encoder + SegNet decoder; output 1/2 of the input.
 
-    Faithful flaw, kept by default: the decoder has no nonlinearity between its convolutions.
-    Pass ``decoder_activation="relu"`` (or any activation) to add one. ``channels`` is an addition
+    {notes} ``channels`` is an addition
     (the original's SegNets are RGB only).
 
     Example:
         >>> segnet(12, input_height=64, input_width=64).output_shape
         (None, 1024, 12)
     """
-    return _build_segnet(
-        "segnet",
-        "vanilla",
-        n_classes,
-        input_height,
-        input_width,
-        encoder_level,
-        activation,
-        decoder_activation,
-        channels,
-        head,
-        logits,
-    )
 
 
-@register_model(encoder="vgg16", decoder="segnet", size_rule=_SIZE_RULE)
-def vgg_segnet(
-    n_classes: int,
-    input_height: int = 416,
-    input_width: int = 608,
-    encoder_level: int = 3,
-    activation: ActivationSpec = "relu",
-    decoder_activation: ActivationSpec | None = None,
-    channels: int = 3,
-    head: str = "flat",
-    logits: bool = False,
-) -> SegmentationModel:
+@SEGNET.model(encoder="vgg16")
+def vgg_segnet():
     """keras_segmentation's ``vgg_segnet``: VGG16 encoder (f4, 512 channels) + SegNet decoder.
 
-    Faithful flaw, kept by default: the decoder has no nonlinearity between its convolutions.
-    Pass ``decoder_activation="relu"`` (or any activation) to add one. The original VGG16 encoder asserts
+    {notes} The original VGG16 encoder asserts
     input multiples of 32 even though level 3 only needs 16; mobseg checks what the graph needs.
 
     Example:
         >>> vgg_segnet(12, input_height=64, input_width=64).output_shape
         (None, 1024, 12)
     """
-    return _build_segnet(
-        "vgg_segnet",
-        "vgg16",
-        n_classes,
-        input_height,
-        input_width,
-        encoder_level,
-        activation,
-        decoder_activation,
-        channels,
-        head,
-        logits,
-    )
 
 
-@register_model(encoder="resnet50", decoder="segnet", size_rule=_SIZE_RULE)
-def resnet50_segnet(
-    n_classes: int,
-    input_height: int = 416,
-    input_width: int = 608,
-    encoder_level: int = 3,
-    activation: ActivationSpec = "relu",
-    decoder_activation: ActivationSpec | None = None,
-    channels: int = 3,
-    head: str = "flat",
-    logits: bool = False,
-) -> SegmentationModel:
+@SEGNET.model(encoder="resnet50")
+def resnet50_segnet():
     """keras_segmentation's ``resnet50_segnet``: ResNet50 encoder (f4, 1024 channels) + SegNet decoder.
 
-    Faithful flaw, kept by default: the decoder has no nonlinearity between its convolutions.
-    Pass ``decoder_activation="relu"`` (or any activation) to add one. See
+    {notes} See
     :mod:`mobseg.encoders.resnet50` for the encoder's quirks (f1 before BN, one-side-padded f2).
 
     Example:
         >>> resnet50_segnet(12, input_height=64, input_width=64).output_shape
         (None, 1024, 12)
     """
-    return _build_segnet(
-        "resnet50_segnet",
-        "resnet50",
-        n_classes,
-        input_height,
-        input_width,
-        encoder_level,
-        activation,
-        decoder_activation,
-        channels,
-        head,
-        logits,
-    )
 
 
-@register_model(encoder="mobilenet", decoder="segnet", size_rule=_SIZE_RULE)
-def mobilenet_segnet(
-    n_classes: int,
-    input_height: int = 224,
-    input_width: int = 224,
-    encoder_level: int = 3,
-    activation: ActivationSpec = "relu6",
-    decoder_activation: ActivationSpec | None = None,
-    channels: int = 3,
-    alpha: float = 1.0,
-    depth_multiplier: int = 1,
-    head: str = "flat",
-    logits: bool = False,
-) -> SegmentationModel:
+@SEGNET.model(encoder="mobilenet", input_size=(224, 224))
+def mobilenet_segnet():
     """The MobileNet-SegNet of the article: MobileNet v1 encoder + SegNet decoder + Reshape/Softmax.
 
     ``mobilenet_segnet(2, input_height=416, input_width=416)`` matches the article's
@@ -224,32 +126,18 @@ def mobilenet_segnet(
     ``(H/2 * W/2, n_classes)`` with ``head="flat"`` or kept ``(H/2, W/2, n_classes)`` with
     ``head="spatial"``; ``logits=True`` leaves out the softmax.
 
-    Faithful flaw, kept by default: the decoder has no nonlinearity between its convolutions.
-    Pass ``decoder_activation="relu"`` (or any activation) to add one.
+    {notes}
 
     Example:
         >>> model = mobilenet_segnet(2, input_height=416, input_width=416)
         >>> model.count_params()
         5541378
     """
-    return _build_segnet(
-        "mobilenet_segnet",
-        "mobilenet",
-        n_classes,
-        input_height,
-        input_width,
-        encoder_level,
-        activation,
-        decoder_activation,
-        channels,
-        head,
-        logits,
-        alpha=alpha,
-        depth_multiplier=depth_multiplier,
-    )
 
 
 __all__ = [
+    "SEGNET",
+    "SEGNET_N_UP",
     "check_encoder_level",
     "mobilenet_segnet",
     "resnet50_segnet",

@@ -3,24 +3,17 @@
 keras_segmentation's ``_unet``: the encoder's f4 (stride 16) is decoded with skip connections from f3, f2 and
 f1 to stride 2, so the output is 1/2 of the input. The ReLU of the original sits inside each decoder
 convolution, i.e. before BatchNormalization; ``decoder_activation`` replaces it (``None`` removes it).
+``unet_mini`` (its own small encoder, :mod:`mobseg.encoders.unet_mini`) is the :data:`UNET_MINI` family's one
+model. Each model is one decorated function (see :mod:`mobseg.zoo.family`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from mobseg.activations import ActivationSpec
-from mobseg.decoders.unet import unet_decoder, unet_mini_body
-from mobseg.encoders.base import make_input
-from mobseg.model import SegmentationModel
-from mobseg.validation import check_n_classes
-from mobseg.zoo._common import check_common, check_size, encode, finish
-from mobseg.zoo.registry import register_model
+from mobseg.decoders.unet import unet_decoder, unet_mini_decoder
+from mobseg.zoo.family import Family, Param
 
 #: The pyramid level the U-Net decoder starts from (f4); the original always uses it.
 UNET_ENCODER_LEVEL = 3
-
-_SIZE_RULE = "height and width multiples of 16 (f4, stride 16, is upsampled and joined with f3, f2, f1)"
 
 
 def check_unet_encoder_level(encoder_level: object) -> int:
@@ -43,44 +36,30 @@ def check_unet_encoder_level(encoder_level: object) -> int:
     return UNET_ENCODER_LEVEL
 
 
-def _build_unet(
-    name: str,
-    encoder: str,
-    n_classes: int,
-    input_height: int,
-    input_width: int,
-    encoder_level: int,
-    activation: ActivationSpec,
-    decoder_activation: ActivationSpec | None,
-    channels: int,
-    head: str,
-    logits: bool,
-    **encoder_kwargs: Any,
-) -> SegmentationModel:
-    """keras_segmentation's ``_unet`` (with ``l1_skip_conn=True``): encoder -> U-Net decoder -> head."""
-    n_classes = check_n_classes(n_classes)
-    check_unet_encoder_level(encoder_level)
-    n_classes, channels, head = check_common(n_classes, channels, head)
-    input_height, input_width = check_size(
-        name, input_height, input_width, 16, "f4 at stride 16 is upsampled x2 three times and joined with f3, f2, f1"
-    )
-    features = encode(encoder, input_height, input_width, channels, activation, **encoder_kwargs)
-    x = unet_decoder(features.pyramid, n_classes, decoder_activation=decoder_activation)
-    return finish(name, features, x, head, logits)
+#: keras_segmentation's ``_unet`` (with ``l1_skip_conn=True``): encoder -> U-Net decoder -> head.
+UNET = Family(
+    decoder="unet",
+    decode=unet_decoder,
+    encoder_level=Param("encoder_level", UNET_ENCODER_LEVEL, check=check_unet_encoder_level),
+    input_size=(416, 608),
+    size=(16, "f4 at stride 16 is upsampled x2 three times and joined with f3, f2, f1"),
+    size_rule="height and width multiples of 16 (f4, stride 16, is upsampled and joined with f3, f2, f1)",
+)
+
+#: keras_segmentation's ``unet_mini``: its own three-level encoder, two decoder levels, output the input's size.
+UNET_MINI = Family(
+    decoder="unet_mini",
+    decode=unet_mini_decoder,
+    level=2,
+    decoder_args=("decoder_activation", "dropout"),
+    input_size=(360, 480),
+    size=(4, "two 2x2 poolings are undone by two x2 upsamplings and skips"),
+    size_rule="height and width multiples of 4 (two poolings)",
+)
 
 
-@register_model(encoder="unet_mini", decoder="unet_mini", size_rule="height and width multiples of 4 (two poolings)")
-def unet_mini(
-    n_classes: int,
-    input_height: int = 360,
-    input_width: int = 480,
-    activation: ActivationSpec = "relu",
-    decoder_activation: ActivationSpec | None = "relu",
-    channels: int = 3,
-    dropout: float = 0.2,
-    head: str = "flat",
-    logits: bool = False,
-) -> SegmentationModel:
+@UNET_MINI.model(encoder="unet_mini")
+def unet_mini():
     """keras_segmentation's ``unet_mini``: a small U-Net (32-64-128 filters), output the input's size.
 
     See :func:`mobseg.decoders.unet_mini_body`. ``activation`` is used in the three encoder levels and
@@ -90,29 +69,10 @@ def unet_mini(
         >>> unet_mini(12, input_height=32, input_width=32).count_params()
         471916
     """
-    n_classes, channels, head = check_common(n_classes, channels, head)
-    input_height, input_width = check_size(
-        "unet_mini", input_height, input_width, 4, "two 2x2 poolings are undone by two x2 upsamplings and skips"
-    )
-    inputs = make_input(input_height, input_width, channels)
-    x = unet_mini_body(inputs, n_classes, activation=activation, decoder_activation=decoder_activation, dropout=dropout)
-    return SegmentationModel.from_logits(
-        inputs, x, name="unet_mini", head=head, logits_output=logits, preprocessing="unit"
-    )
 
 
-@register_model(encoder="vanilla", decoder="unet", size_rule=_SIZE_RULE)
-def unet(
-    n_classes: int,
-    input_height: int = 416,
-    input_width: int = 608,
-    encoder_level: int = 3,
-    activation: ActivationSpec = "relu",
-    decoder_activation: ActivationSpec | None = "relu",
-    channels: int = 3,
-    head: str = "flat",
-    logits: bool = False,
-) -> SegmentationModel:
+@UNET.model(encoder="vanilla")
+def unet():
     """keras_segmentation's ``unet``: the vanilla encoder + U-Net decoder; output 1/2 of the input.
 
     Faithful flaw, fixed differently: the original accepts ``encoder_level`` and ignores it (always f4);
@@ -122,33 +82,10 @@ def unet(
         >>> unet(12, input_height=64, input_width=64).output_shape
         (None, 1024, 12)
     """
-    return _build_unet(
-        "unet",
-        "vanilla",
-        n_classes,
-        input_height,
-        input_width,
-        encoder_level,
-        activation,
-        decoder_activation,
-        channels,
-        head,
-        logits,
-    )
 
 
-@register_model(encoder="vgg16", decoder="unet", size_rule=_SIZE_RULE)
-def vgg_unet(
-    n_classes: int,
-    input_height: int = 416,
-    input_width: int = 608,
-    encoder_level: int = 3,
-    activation: ActivationSpec = "relu",
-    decoder_activation: ActivationSpec | None = "relu",
-    channels: int = 3,
-    head: str = "flat",
-    logits: bool = False,
-) -> SegmentationModel:
+@UNET.model(encoder="vgg16")
+def vgg_unet():
     """keras_segmentation's ``vgg_unet``: VGG16 encoder + U-Net decoder; output 1/2 of the input.
 
     Faithful flaw, fixed differently: the original accepts ``encoder_level`` and ignores it (always f4);
@@ -159,33 +96,10 @@ def vgg_unet(
         >>> vgg_unet(12, input_height=64, input_width=64).output_shape
         (None, 1024, 12)
     """
-    return _build_unet(
-        "vgg_unet",
-        "vgg16",
-        n_classes,
-        input_height,
-        input_width,
-        encoder_level,
-        activation,
-        decoder_activation,
-        channels,
-        head,
-        logits,
-    )
 
 
-@register_model(encoder="resnet50", decoder="unet", size_rule=_SIZE_RULE)
-def resnet50_unet(
-    n_classes: int,
-    input_height: int = 416,
-    input_width: int = 608,
-    encoder_level: int = 3,
-    activation: ActivationSpec = "relu",
-    decoder_activation: ActivationSpec | None = "relu",
-    channels: int = 3,
-    head: str = "flat",
-    logits: bool = False,
-) -> SegmentationModel:
+@UNET.model(encoder="resnet50")
+def resnet50_unet():
     """keras_segmentation's ``resnet50_unet``: ResNet50 encoder + U-Net decoder; output 1/2 of the input.
 
     Faithful flaws: ``encoder_level`` is ignored by the original (here: values other than 3 raise a
@@ -196,35 +110,10 @@ def resnet50_unet(
         >>> resnet50_unet(12, input_height=64, input_width=64).output_shape
         (None, 1024, 12)
     """
-    return _build_unet(
-        "resnet50_unet",
-        "resnet50",
-        n_classes,
-        input_height,
-        input_width,
-        encoder_level,
-        activation,
-        decoder_activation,
-        channels,
-        head,
-        logits,
-    )
 
 
-@register_model(encoder="mobilenet", decoder="unet", size_rule=_SIZE_RULE)
-def mobilenet_unet(
-    n_classes: int,
-    input_height: int = 224,
-    input_width: int = 224,
-    encoder_level: int = 3,
-    activation: ActivationSpec = "relu6",
-    decoder_activation: ActivationSpec | None = "relu",
-    channels: int = 3,
-    alpha: float = 1.0,
-    depth_multiplier: int = 1,
-    head: str = "flat",
-    logits: bool = False,
-) -> SegmentationModel:
+@UNET.model(encoder="mobilenet", input_size=(224, 224))
+def mobilenet_unet():
     """keras_segmentation's ``mobilenet_unet``: MobileNet v1 encoder + U-Net decoder; output 1/2 of the input.
 
     Faithful flaw, fixed differently: the original accepts ``encoder_level`` and ignores it (always f4);
@@ -235,21 +124,16 @@ def mobilenet_unet(
         >>> mobilenet_unet(12, input_height=64, input_width=64).output_shape
         (None, 1024, 12)
     """
-    return _build_unet(
-        "mobilenet_unet",
-        "mobilenet",
-        n_classes,
-        input_height,
-        input_width,
-        encoder_level,
-        activation,
-        decoder_activation,
-        channels,
-        head,
-        logits,
-        alpha=alpha,
-        depth_multiplier=depth_multiplier,
-    )
 
 
-__all__ = ["check_unet_encoder_level", "mobilenet_unet", "resnet50_unet", "unet", "unet_mini", "vgg_unet"]
+__all__ = [
+    "UNET",
+    "UNET_ENCODER_LEVEL",
+    "UNET_MINI",
+    "check_unet_encoder_level",
+    "mobilenet_unet",
+    "resnet50_unet",
+    "unet",
+    "unet_mini",
+    "vgg_unet",
+]
