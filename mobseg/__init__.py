@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from mobseg._version import __version__
+from mobseg._version import __version__ as __version__
 
 #: Public name -> the module that defines it (imported on first use).
 _EXPORTS: dict[str, str] = {
