@@ -3,6 +3,8 @@
 ``import mobseg`` is light: the public names load on first use (PEP 562), so the command line starts fast
 and a prediction through an exported engine never imports Keras or TensorFlow. The model factories
 (``mobseg.mobilenet_segnet``, ``mobseg.vgg_unet``, ...) come from the registry, not from a list kept here.
+mobseg's Keras objects (``SegmentationModel``, its loss and metric) are registered as soon as Keras is
+imported, whoever imports it, so ``keras.saving.load_model("m.keras")`` works after ``import mobseg``.
 
 Example:
     >>> import mobseg
@@ -14,6 +16,9 @@ Example:
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import sys
 from typing import Any
 
 from mobseg._version import __version__ as __version__
@@ -57,6 +62,42 @@ _EXPORTS: dict[str, str] = {
     "list_models": "mobseg.zoo",
     "register_model": "mobseg.zoo",
 }
+
+
+#: Modules that register Keras serializables; imported right after Keras itself.
+_KERAS_REGISTRATIONS = ("mobseg.model", "mobseg.losses", "mobseg.metrics.keras_metric")
+
+
+def _register_with_keras() -> None:
+    for module in _KERAS_REGISTRATIONS:
+        importlib.import_module(module)
+
+
+class _AfterKerasImport(importlib.abc.MetaPathFinder):
+    """Runs :func:`_register_with_keras` once the ``keras`` package has finished importing."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "keras":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        original = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            original(module)
+            _register_with_keras()
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+if "keras" in sys.modules:
+    _register_with_keras()
+elif not any(isinstance(finder, _AfterKerasImport) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _AfterKerasImport())
 
 
 def _model_names() -> list[str]:
