@@ -34,6 +34,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="data-parallel training: mirrored (TF, all GPUs of this machine), multi_worker (TF, machines in "
         "TF_CONFIG, one process each), data_parallel (JAX, all devices); --batch-size is the global batch",
     )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip reading every pair before training (very large datasets); a bad file still stops with one line",
+    )
     add_training_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -83,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         colors=load_colors(args.colors),
         out=Path(args.out) if args.out else next_run_dir(Path("runs") / args.model),
         distribute=distribution,
+        verify_data=not args.no_verify,
         **options,
     )
     best = run_result.best_value

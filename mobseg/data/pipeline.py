@@ -30,12 +30,18 @@ from mobseg.preprocessing import check_preprocessing, preprocess_images
 
 
 def make_decoder(
-    channels: int, n_classes: int, ignore_index: int | None, mask_format: str = "index", colors: Any = None
+    channels: int,
+    n_classes: int,
+    ignore_index: int | None,
+    mask_format: str = "index",
+    colors: Any = None,
+    errors: list[str] | None = None,
 ):
     """A function ``(image_path: bytes, mask_path: bytes) -> (uint8 image, int32 labels)`` that checks the pair.
 
-    It raises ``ValueError`` naming the file for a size mismatch or labels >= ``n_classes`` that are
-    not ``ignore_index``.
+    It raises ``ValueError`` naming the file for an unreadable file, a size mismatch or labels >= ``n_classes``
+    that are not ``ignore_index``. The message is also appended to ``errors`` when given: the error reaches
+    the training loop wrapped in a long pipeline traceback, and the caller can re-raise this sentence instead.
 
     Example:
         >>> decode = make_decoder(3, 2, None)
@@ -45,8 +51,14 @@ def make_decoder(
     color_map = parse_colors(colors) if colors is not None else None
 
     def decode(image_path: bytes | str, mask_path: bytes | str) -> tuple[np.ndarray, np.ndarray]:
-        image_path = os.fsdecode(image_path)
-        mask_path = os.fsdecode(mask_path)
+        try:
+            return checked(os.fsdecode(image_path), os.fsdecode(mask_path))
+        except (ValueError, OSError) as err:
+            if errors is not None:
+                errors.append(str(err))
+            raise
+
+    def checked(image_path: str, mask_path: str) -> tuple[np.ndarray, np.ndarray]:
         image = read_image_uint8(image_path, channels)
         labels = read_mask(mask_path, mask_format, color_map)
         if image.shape[:2] != labels.shape:
@@ -118,6 +130,29 @@ def _example_transform(
     return transform
 
 
+def _decoded_pairs(
+    pairs: list[Pair], decode: Any, channels: int, *, cache: bool | str, shuffle: bool, seed: int, parallel: int
+) -> tf.data.Dataset:
+    """(uint8 image, int32 labels) per pair, decoded in parallel; shuffled per epoch and cached if asked."""
+
+    def load(image_path: tf.Tensor, mask_path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        image, labels = tf.numpy_function(decode, [image_path, mask_path], [tf.uint8, tf.int32], stateful=False)
+        image.set_shape([None, None, channels])
+        labels.set_shape([None, None])
+        return image, labels
+
+    files = tf.data.Dataset.from_tensor_slices(([p.image for p in pairs], [p.mask for p in pairs]))
+    shuffle_buffer = len(pairs)
+    if cache is not False and cache is not None:
+        ds = files.map(load, num_parallel_calls=parallel).cache("" if cache is True else os.fspath(cache))
+        if shuffle:
+            ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    else:
+        ds = files.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else files
+        ds = ds.map(load, num_parallel_calls=parallel)
+    return ds
+
+
 def make_dataset(
     pairs: Sequence[Pair | tuple[str, str]],
     *,
@@ -138,6 +173,7 @@ def make_dataset(
     seed: int = 0,
     num_parallel_calls: int | None = None,
     drop_remainder: bool = False,
+    errors: list[str] | None = None,
 ) -> tf.data.Dataset:
     """Build the input pipeline for ``pairs`` (one pass over the data per iteration = one epoch).
 
@@ -145,7 +181,8 @@ def make_dataset(
     augmentation + resize + weights + preprocessing -> batch -> prefetch. With ``shuffle=True`` the
     order changes every epoch; with ``augment`` the random draws change every epoch (both follow
     ``seed``). ``cache=True`` keeps decoded images in memory (a string: a cache file path).
-    ``num_parallel_calls=None`` lets tf.data tune parallelism; an integer fixes it.
+    ``num_parallel_calls=None`` lets tf.data tune parallelism; an integer fixes it. ``errors`` collects the
+    messages of bad files met while reading (see :func:`make_decoder`).
 
     Example:
         >>> ds = make_dataset(pairs, n_classes=3, input_size=(64, 64), output_size=(32, 32))  # doctest: +SKIP
@@ -170,14 +207,7 @@ def make_dataset(
             raise ValueError(f"class_weights has {len(class_weights)} values for {n_classes} classes.")
         weights_table = tf.constant([float(w) for w in class_weights], tf.float32)
     parallel = tf.data.AUTOTUNE if num_parallel_calls is None else int(num_parallel_calls)
-    decode = make_decoder(channels, n_classes, ignore_index, mask_format, colors)
-
-    def load(image_path: tf.Tensor, mask_path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        image, labels = tf.numpy_function(decode, [image_path, mask_path], [tf.uint8, tf.int32], stateful=False)
-        image.set_shape([None, None, channels])
-        labels.set_shape([None, None])
-        return image, labels
-
+    decode = make_decoder(channels, n_classes, ignore_index, mask_format, colors, errors)
     transform = _example_transform(
         aug,
         (in_h, in_w),
@@ -189,15 +219,7 @@ def make_dataset(
         head=head,
     )
 
-    files = tf.data.Dataset.from_tensor_slices(([p.image for p in pairs], [p.mask for p in pairs]))
-    shuffle_buffer = len(pairs)
-    if cache is not False and cache is not None:
-        ds = files.map(load, num_parallel_calls=parallel).cache("" if cache is True else os.fspath(cache))
-        if shuffle:
-            ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    else:
-        ds = files.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else files
-        ds = ds.map(load, num_parallel_calls=parallel)
+    ds = _decoded_pairs(pairs, decode, channels, cache=cache, shuffle=shuffle, seed=seed, parallel=parallel)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     ds = tf.data.Dataset.zip((ds, seeds)).map(lambda il, s: transform(il[0], il[1], s), num_parallel_calls=parallel)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

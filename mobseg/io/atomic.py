@@ -10,6 +10,7 @@ normally created file (``0666`` less the process umask, i.e. ``0644`` under the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -47,6 +48,25 @@ def _apply_umask(path: str, directory: bool) -> None:
     os.chmod(path, mode)
 
 
+def is_disk_full(err: BaseException) -> bool:
+    """True when ``err`` (or an error it wraps) says the disk is full, whatever library raised it.
+
+    Example:
+        >>> is_disk_full(OSError(28, "No space left on device"))
+        True
+    """
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(err)
+        if "No space left on device" in text or "errno = 28" in text or "Disk quota exceeded" in text:
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
 def _remove(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path, ignore_errors=True)
@@ -56,11 +76,13 @@ def _remove(path: str) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, directory: bool = False) -> Iterator[str]:
+def atomic_path(path: str | os.PathLike, *, directory: bool = False, suffix: str | None = None) -> Iterator[str]:
     """Yield a temporary path beside ``path``; when the block succeeds, move it onto ``path`` in one step.
 
     The temporary name keeps ``path``'s extension (``model.keras`` -> ``.model.keras.<random>.tmp.keras``),
-    so writers that check it (``model.save``) accept it. With ``directory=True`` the yielded path is a
+    so writers that check it (``model.save``) accept it; ``suffix`` sets another ending (``".weights.h5"``).
+    A full disk is always reported as ``OSError(errno.ENOSPC, ..., path)``, also when the writer (h5py,
+    Keras) wrapped it in another error. With ``directory=True`` the yielded path is a
     folder name that does not exist yet (create it, or let an exporter create it); an existing folder at
     ``path`` is replaced only once the new one is complete. If the block raises, the temporary file or
     folder is removed and ``path`` is left as it was. The parent folder is created if needed.
@@ -73,7 +95,7 @@ def atomic_path(path: str | os.PathLike, *, directory: bool = False) -> Iterator
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     base = os.path.basename(path)
-    suffix = TEMP_MARKER + os.path.splitext(base)[1]
+    suffix = TEMP_MARKER + (os.path.splitext(base)[1] if suffix is None else suffix)
     if directory:
         holder = tempfile.mkdtemp(dir=parent, prefix=f".{base}.", suffix=TEMP_MARKER)
         temp = os.path.join(holder, base)
@@ -82,7 +104,12 @@ def atomic_path(path: str | os.PathLike, *, directory: bool = False) -> Iterator
         os.close(handle)
         holder = temp
     try:
-        yield temp
+        try:
+            yield temp
+        except Exception as err:
+            if is_disk_full(err):
+                raise OSError(errno.ENOSPC, "No space left on device", path) from err
+            raise
         _apply_umask(temp, directory)
         if directory and os.path.isdir(path):
             old = os.path.join(holder, ".replaced")
@@ -90,6 +117,26 @@ def atomic_path(path: str | os.PathLike, *, directory: bool = False) -> Iterator
         os.replace(temp, path)
     finally:
         _remove(holder)
+
+
+def remove_temporary_files(folder: str | os.PathLike) -> list[str]:
+    """Delete what interrupted :func:`atomic_path` writes left in ``folder`` and below (``.name.<random>.tmp...``).
+
+    Call it only while no other process writes into ``folder`` (e.g. holding the run folder's lock).
+    Returns the paths removed.
+
+    Example:
+        >>> remove_temporary_files("runs/x")  # doctest: +SKIP
+        ['runs/x/.model.keras.k2j3.tmp.keras']
+    """
+    removed = []
+    for root, dirs, files in os.walk(os.fspath(folder)):
+        for name in [*files, *dirs]:
+            if name.startswith(".") and TEMP_MARKER in name:
+                _remove(os.path.join(root, name))
+                removed.append(os.path.join(root, name))
+        dirs[:] = [d for d in dirs if os.path.join(root, d) not in removed]
+    return removed
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> str:
@@ -131,4 +178,13 @@ def atomic_copy(source: str | os.PathLike, path: str | os.PathLike) -> str:
     return os.fspath(path)
 
 
-__all__ = ["TEMP_MARKER", "atomic_copy", "atomic_path", "atomic_write", "atomic_write_text", "current_umask"]
+__all__ = [
+    "TEMP_MARKER",
+    "atomic_copy",
+    "atomic_path",
+    "atomic_write",
+    "atomic_write_text",
+    "current_umask",
+    "is_disk_full",
+    "remove_temporary_files",
+]

@@ -59,6 +59,7 @@ class TrainArguments:
     num_parallel_calls: int | None
     batchnorm_momentum: float | None
     distribute: Any
+    verify_data: bool
     # Filled in by check():
     train_pairs: list[Pair] = field(init=False, default_factory=list)
     validation_pairs: list[Pair] = field(init=False, default_factory=list)

@@ -1,4 +1,7 @@
-"""Resume-aware callbacks: the per-epoch history CSV and the best/last checkpoints, written atomically.
+"""Resume-aware callbacks: the per-epoch history CSV, best/last checkpoints, the epoch backup, the divergence guard.
+
+All files are written atomically (:func:`mobseg.io.atomic.atomic_path`), and nothing is written for an epoch
+whose loss or weights are not finite (:class:`DivergenceGuard` decides, first in the callback list).
 
 Both work with ``keras.callbacks.BackupAndRestore``: when a run resumes at epoch ``k``, rows of
 epochs ``>= k`` left by the interrupted run are dropped (so no epoch is lost or repeated) and the
@@ -9,12 +12,14 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
-from mobseg.io.atomic import atomic_copy
+from mobseg.io.atomic import atomic_copy, atomic_path
 from mobseg.training.run_folder import read_history_csv, save_model_atomic, write_history_csv
 
 
@@ -72,6 +77,7 @@ class Checkpoints(keras.callbacks.Callback):
         monitor: str = "val_mean_iou",
         mode: str = "max",
         history: HistoryLog | None = None,
+        guard: DivergenceGuard | None = None,
     ):
         super().__init__()
         if mode not in ("max", "min"):
@@ -80,6 +86,7 @@ class Checkpoints(keras.callbacks.Callback):
         self.monitor = monitor
         self.mode = mode
         self.history = history
+        self.guard = guard
         self.best: float | None = None
         self.best_epoch: int | None = None
         self._started = False
@@ -103,6 +110,8 @@ class Checkpoints(keras.callbacks.Callback):
                 self.best, self.best_epoch = value, row["epoch"]
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.guard is not None and self.guard.diverged:
+            return  # never a checkpoint with the weights of a diverged epoch
         last = self.folder / "last.keras"
         save_model_atomic(self.model, last)
         value = (logs or {}).get(self.monitor)
@@ -114,4 +123,126 @@ class Checkpoints(keras.callbacks.Callback):
             atomic_copy(last, self.folder / "best.keras")
 
 
-__all__ = ["Checkpoints", "HistoryLog"]
+#: An epoch loss this many times the lowest epoch loss so far counts as divergence (the loss exploded).
+EXPLOSION_FACTOR = 100.0
+
+
+def weights_are_finite(model: keras.Model) -> bool:
+    """True when every weight of ``model`` is finite (no NaN or Inf).
+
+    Example:
+        >>> import keras
+        >>> weights_are_finite(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+        True
+    """
+    return all(np.all(np.isfinite(w)) for w in model.get_weights())
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stop training at a non-finite loss or weights, or at an exploding loss, and say why.
+
+    A batch with a NaN/Inf loss stops at once. At the end of an epoch the loss must be finite, the weights
+    finite, and the loss at most :data:`EXPLOSION_FACTOR` times the lowest epoch loss of the run so far
+    (``history`` rows of earlier sessions count). ``diverged`` then holds the reason; the checkpoint and
+    backup callbacks write nothing for that epoch, so no file ever receives non-finite weights.
+
+    Example:
+        >>> guard = DivergenceGuard()
+        >>> guard.diverged is None
+        True
+    """
+
+    def __init__(self, history: HistoryLog | None = None, factor: float = EXPLOSION_FACTOR):
+        super().__init__()
+        self.history = history
+        self.factor = float(factor)
+        self.diverged: str | None = None
+        self._lowest: float | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        rows = self.history.rows if self.history is not None else []
+        losses = [r["loss"] for r in rows if isinstance(r.get("loss"), float) and math.isfinite(r["loss"])]
+        self._lowest = min(losses) if losses else None
+
+    def _stop(self, reason: str) -> None:
+        self.diverged = reason
+        self.model.stop_training = True
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self._stop(f"the loss became {float(loss)} at batch {batch + 1}")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.diverged:
+            self.diverged = f"{self.diverged} of epoch {epoch + 1}"
+            return
+        loss = float((logs or {}).get("loss", 0.0))
+        if not math.isfinite(loss):
+            self._stop(f"the loss of epoch {epoch + 1} is {loss}")
+        elif not weights_are_finite(self.model):
+            self._stop(f"the weights became non-finite in epoch {epoch + 1}")
+        elif self._lowest is not None and loss > self.factor * max(self._lowest, 1e-12):
+            self._stop(
+                f"the loss exploded in epoch {epoch + 1}: {loss:.4g}, over {self.factor:g} times its lowest "
+                f"value so far ({self._lowest:.4g})"
+            )
+        else:
+            self._lowest = loss if self._lowest is None else min(self._lowest, loss)
+
+
+class EpochBackup(keras.callbacks.Callback):
+    """After every epoch, the training state (weights and optimizer) in ``folder/epoch-NNNN.weights.h5``.
+
+    Each file is written atomically and the last two are kept, so a kill at any moment leaves at least one
+    complete state; :meth:`restore` loads the newest one that reads (an unreadable one, e.g. from a disk
+    that filled up, is skipped). Unlike ``keras.callbacks.BackupAndRestore``, which overwrites its file in
+    place and deletes the backup when ``fit`` returns (before the run's final model is saved), the files
+    stay until the run folder is finished.
+
+    Example:
+        >>> backup = EpochBackup("runs/x/backup/train")  # doctest: +SKIP
+        >>> first_epoch = backup.restore(model, default=0)  # doctest: +SKIP
+    """
+
+    def __init__(self, folder: str | os.PathLike, guard: DivergenceGuard | None = None, keep: int = 2):
+        super().__init__()
+        self.folder = Path(folder)
+        self.guard = guard
+        self.keep = keep
+
+    def states(self) -> list[tuple[int, Path]]:
+        """``(epochs done, file)`` of the saved states, newest first."""
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for path in self.folder.glob("epoch-*.weights.h5"):
+            try:
+                found.append((int(path.name[len("epoch-") :].split(".")[0]), path))
+            except ValueError:
+                continue
+        return sorted(found, reverse=True)
+
+    def restore(self, model: keras.Model, *, default: int) -> int:
+        """Load the newest readable state into ``model`` (compiled); returns its epochs done, else ``default``."""
+        for epochs_done, path in self.states():
+            try:
+                if model.optimizer is not None and not model.optimizer.built:
+                    model.optimizer.build(model.trainable_variables)
+                model.load_weights(path)
+            except Exception as err:  # a damaged file: fall back to the one before
+                warnings.warn(f"Skipping the unreadable backup {path} ({type(err).__name__}).", stacklevel=2)
+                continue
+            return epochs_done
+        return default
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.guard is not None and self.guard.diverged:
+            return
+        with atomic_path(self.folder / f"epoch-{epoch + 1:04d}.weights.h5", suffix=".weights.h5") as temp:
+            self.model.save_weights(temp, overwrite=True)
+        for _, old in self.states()[self.keep :]:
+            old.unlink(missing_ok=True)
+
+
+__all__ = ["Checkpoints", "DivergenceGuard", "EpochBackup", "HistoryLog", "weights_are_finite"]

@@ -1,13 +1,16 @@
 """The phases of a training: an optional frozen-encoder phase, then the whole model; each one ``model.fit``.
 
-Epoch numbers run on across phases. Each phase resumes through ``keras.callbacks.BackupAndRestore`` in
-``out/backup/<phase>``; the end of the frozen phase is kept as ``out/backup/frozen_phase_end.npz`` (its
-weights), so a run resumed later in the unfrozen phase starts that phase from them.
+Epoch numbers run on across phases. Each phase keeps its state after every epoch in ``out/backup/<phase>``
+(:class:`~mobseg.training.callbacks.EpochBackup`: weights and optimizer, written atomically, the last two
+kept) and resumes from the newest one; the end of every phase is kept as ``out/backup/<phase>_phase_end.npz``
+(its weights), so a run killed at any later moment, the final save included, goes on from there and no
+epoch runs twice. A loss or weights that stop being finite, or a loss that explodes, stop the run with
+:class:`FloatingPointError` (:class:`~mobseg.training.callbacks.DivergenceGuard`). An error in the input
+pipeline is re-raised as the one-sentence ``ValueError`` the data reader gave.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +21,10 @@ import numpy as np
 
 from mobseg.io.atomic import atomic_write
 from mobseg.losses import SegmentationCrossentropy
-from mobseg.training.callbacks import Checkpoints, HistoryLog
+from mobseg.training.callbacks import Checkpoints, DivergenceGuard, EpochBackup, HistoryLog
 from mobseg.training.distribute import Distribution
 from mobseg.training.freezing import set_encoder_trainable
-from mobseg.training.run_folder import RunFolder, read_history_csv
+from mobseg.training.run_folder import RunFolder
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class PhaseRunner:
 
     Example:
         >>> runner = PhaseRunner(RunFolder("runs/x"), train_ds, None, monitor="mean_iou")  # doctest: +SKIP
-        >>> model, checkpoints = runner.run(model, plan_phases(epochs=3, freeze_encoder_epochs=0,
+        >>> model = runner.run(model, plan_phases(epochs=3, freeze_encoder_epochs=0,
         ...     learning_rate=1e-3, fine_tune_learning_rate=1e-3))  # doctest: +SKIP
     """
 
@@ -115,63 +118,72 @@ class PhaseRunner:
     distribution: Distribution = field(default_factory=Distribution)
     callbacks: Sequence[keras.callbacks.Callback] = ()
     verbose: int = 1
+    data_errors: list[str] = field(default_factory=list)
 
-    def run(self, model: Any, phases: Sequence[Phase], *, copy_into_scope: bool = False) -> tuple[Any, Any]:
-        """Train ``model`` through ``phases``; returns it (same object, trained weights) and the last
-        phase's :class:`Checkpoints` (``None`` if every phase was already done).
+    def run(self, model: Any, phases: Sequence[Phase], *, copy_into_scope: bool = False) -> Any:
+        """Train ``model`` through ``phases``; returns it (same object, trained weights).
 
         ``copy_into_scope``: train a copy made inside the distribution's scope (a model built outside it).
         """
         given = model
         if copy_into_scope:  # variables must be created inside the strategy's scope
             model = self._fresh_copy(model)
-        checkpoints = None
         for phase in phases:
             if self._end_file(phase).is_file():  # an earlier run finished this phase
                 self._restore(model, phase)
                 continue
-            checkpoints = self._fit(model, phase)
+            self._fit(model, phase)
             if phase.frozen:
                 model = self._end_frozen_phase(model, phase)
+            else:
+                self._save_end(model, phase)
         if model is not given:  # hand the result back in the caller's model object
             given.set_weights(model.get_weights())
-        return given, checkpoints
+        return given
 
-    def _fit(self, model: Any, phase: Phase) -> Checkpoints:
+    def _fit(self, model: Any, phase: Phase) -> None:
         if phase.frozen:
             set_encoder_trainable(model, False, list(self.encoder_layers))
         with self._scope():
             compile_for_training(model, phase.learning_rate, ignore_index=self.ignore_index)
         history = HistoryLog(self.folder.history_csv, phase=phase.name)
-        checkpoints = Checkpoints(self.folder.checkpoints, monitor=self.monitor, mode="max", history=history)
-        backup = keras.callbacks.BackupAndRestore(str(self.folder.backup / phase.name), double_checkpoint=True)
-        with self._scope():
-            model.fit(
-                self.train_data,
-                validation_data=self.val_data,
-                initial_epoch=phase.first_epoch,
-                epochs=phase.end_epoch,
-                verbose=self.verbose,
-                shuffle=False,
-                callbacks=[backup, history, checkpoints, keras.callbacks.TerminateOnNaN(), *self.callbacks],
-            )
-        self._check_finite(phase)
-        return checkpoints
-
-    def _check_finite(self, phase: Phase) -> None:
-        rows = read_history_csv(self.folder.history_csv)
-        if any(isinstance(row.get("loss"), float) and math.isnan(row["loss"]) for row in rows):
+        guard = DivergenceGuard(history)
+        checkpoints = Checkpoints(self.folder.checkpoints, monitor=self.monitor, history=history, guard=guard)
+        backup = EpochBackup(self.folder.backup / phase.name, guard=guard)
+        start = backup.restore(model, default=phase.first_epoch)
+        if start >= phase.end_epoch:  # killed after the phase's last epoch, before its end was recorded
+            return
+        callbacks = [guard, history, checkpoints, backup, *self.callbacks]
+        try:
+            with self._scope():
+                model.fit(
+                    self.train_data,
+                    validation_data=self.val_data,
+                    initial_epoch=start,
+                    epochs=phase.end_epoch,
+                    verbose=self.verbose,
+                    shuffle=False,
+                    callbacks=callbacks,
+                )
+        except Exception:
+            if self.data_errors:  # the reader's own sentence, not the pipeline's traceback
+                raise ValueError(self.data_errors[0]) from None
+            raise
+        if guard.diverged:
             raise FloatingPointError(
-                f"Training diverged in the {phase.name} phase (the loss became NaN); lower the learning rate "
-                "(e.g. learning_rate=1e-4) and train again into a new --out folder."
+                f"training diverged in the {phase.name} phase: {guard.diverged}. The checkpoints hold the last "
+                "finite epoch; lower the learning rate (e.g. learning_rate=1e-4) and train into a new --out folder."
             )
 
     def _end_frozen_phase(self, model: Any, phase: Phase) -> Any:
         """Unfreeze, keep the phase's weights for a resumed run and go on with a fresh copy (:func:`fresh_copy`)."""
         set_encoder_trainable(model, True, list(self.encoder_layers))
+        self._save_end(model, phase)
+        return self._fresh_copy(model)
+
+    def _save_end(self, model: Any, phase: Phase) -> None:
         weights = model.get_weights()
         atomic_write(self._end_file(phase), lambda stream: np.savez(stream, *weights))
-        return self._fresh_copy(model)
 
     def _restore(self, model: Any, phase: Phase) -> None:
         with np.load(self._end_file(phase)) as arrays:

@@ -7,7 +7,8 @@ Layout of ``out/``::
     curves.png            loss and mean IoU per epoch
     model.keras           the final model (written when training completes)
     checkpoints/best.keras, checkpoints/last.keras
-    backup/               BackupAndRestore state while a run is unfinished (removed at the end)
+    backup/               the state after each epoch and each finished phase, while the run is unfinished
+    .lock                 held (flock) by the process that trains into the folder; names it
 
 Every file is written through :func:`mobseg.io.atomic.atomic_path` (a temporary name in the same folder,
 moved into place in one step), so a reader (or a killed run) never leaves a half-written file behind.
@@ -15,15 +16,19 @@ moved into place in one step), so a reader (or a killed run) never leaves a half
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
 import os
+import socket
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mobseg.io.atomic import atomic_path, atomic_write, atomic_write_text
+from mobseg.io.atomic import atomic_path, atomic_write, atomic_write_text, remove_temporary_files
 
 
 class RunFolder:
@@ -46,11 +51,59 @@ class RunFolder:
     last_checkpoint = property(lambda self: self.root / "checkpoints" / "last.keras")
     backup = property(lambda self: self.root / "backup")
 
+    lock_file = property(lambda self: self.root / ".lock")
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder for one training process; a second one is refused at once, naming the first.
+
+        The lock is an advisory ``flock`` on ``.lock``: the operating system releases it when its process
+        ends, however it ends, so a lock left by a killed process is simply taken over. Inside the block,
+        temporary files that interrupted writes left behind are removed.
+
+        Example:
+            >>> with RunFolder("runs/x").lock():  # doctest: +SKIP
+            ...     train_into_the_folder()
+        """
+        if self.root.exists() and not self.root.is_dir():
+            raise ValueError(f"--out {self.root} is a file; give a folder for the run (it is created if needed).")
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_file, "a+")  # noqa: SIM115 (held for the whole block)
+        try:
+            _take_lock(handle, self.root)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+            handle.flush()
+            remove_temporary_files(self.root)
+            yield
+        finally:
+            handle.close()
+
     def read_config(self) -> dict[str, Any] | None:
         """The ``training.json`` of an earlier run in this folder, or ``None``."""
         if not self.training_json.is_file():
             return None
         return json.loads(self.training_json.read_text())
+
+
+def _take_lock(handle: Any, root: Path) -> None:
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # Windows
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        raise ValueError(
+            f"another training is writing into {root} ({holder}); wait for it to finish, or choose another --out."
+        ) from None
 
 
 def write_json(data: Any, path: str | os.PathLike) -> str:

@@ -5,13 +5,30 @@ inference mode) at ``learning_rate``, then the whole model at ``fine_tune_learni
 ``learning_rate / 10`` after a frozen phase). Epoch numbers run on across phases. One epoch is one
 pass over the training pairs.
 
-Resume: running again with the same ``out`` folder continues an unfinished run where it stopped
-(``keras.callbacks.BackupAndRestore`` in ``out/backup``); the settings must be the same. A folder that
-holds a finished run is refused (use a new ``out``).
+Resume: running again with the same ``out`` folder continues an unfinished run where it stopped (the state
+after every epoch is kept in ``out/backup``, see :mod:`mobseg.training.phases`); the settings must be the
+same. A folder that holds a finished run is refused (use a new ``out``).
+
+Faults: one process at a time trains into ``out`` (a second is refused at once, naming the first; a lock
+left by a dead process is taken over). A run killed at any moment, the final save included, or stopped by a
+full disk resumes with the same call and loses at most the epoch in progress; temporary files of interrupted
+writes are removed. A loss or weights that stop being finite, or a loss that explodes, end the run with
+``FloatingPointError`` (status ``failed``) and no checkpoint receives those weights. With
+``verify_data=True`` (the default) every pair is read before anything is written and all problems are
+reported in one ``ValueError``; with ``False``, a bad file met during training ends the run with the
+reader's one sentence naming it.
+
+Distribution (``distribute=``, see :mod:`mobseg.training.distribute`): ``"mirrored"``
+(``tf.distribute.MirroredStrategy``: the GPUs of this machine), ``"multi_worker"``
+(``MultiWorkerMirroredStrategy``, machines listed in ``TF_CONFIG``), ``"data_parallel"`` (JAX:
+``keras.distribution.DataParallel`` over all devices), or a strategy / distribution object. ``batch_size``
+is the global batch, split across the replicas; a model passed in is rebuilt inside the strategy's scope
+(same config and weights) and the trained weights are copied back into it.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -25,9 +42,9 @@ from mobseg.data.augment import Augmentation
 from mobseg.data.class_weights import resolve_class_weights
 from mobseg.data.pairs import Pair
 from mobseg.data.pipeline import model_dataset
+from mobseg.data.verify import verify_dataset
 from mobseg.model import SegmentationModel
 from mobseg.training.arguments import TrainArguments
-from mobseg.training.callbacks import Checkpoints
 from mobseg.training.freezing import encoder_layer_names
 from mobseg.training.phases import PhaseRunner, plan_phases
 from mobseg.training.run_config import RESUME_KEYS, RunConfig
@@ -90,6 +107,7 @@ def train(
     num_parallel_calls: int | None = None,
     batchnorm_momentum: float | None = None,
     distribute: Any = None,
+    verify_data: bool = True,
 ) -> TrainingRun:
     """Train (fine-tune) a segmentation model on image/mask folders and write a run folder.
 
@@ -115,13 +133,10 @@ def train(
         batchnorm_momentum: if given, set on every BatchNormalization layer before training. Keras' default
             0.99 makes the moving statistics lag for hundreds of steps, so short runs evaluate poorly;
             0.9 (PyTorch's 0.1) suits short fine-tunes and small datasets.
-        distribute: data-parallel training on an existing engine (see :mod:`mobseg.training.distribute`):
-            ``None`` (one device), ``"mirrored"`` (``tf.distribute.MirroredStrategy``: the GPUs of this
-            machine), ``"multi_worker"`` (``MultiWorkerMirroredStrategy``, machines listed in ``TF_CONFIG``),
-            ``"data_parallel"`` (JAX: ``keras.distribution.DataParallel`` over all devices), or a strategy /
-            distribution object. ``batch_size`` is the global batch, split across the replicas; a model
-            passed in is rebuilt inside the strategy's scope (same config and weights) and the trained
-            weights are copied back into it.
+        distribute: data-parallel training: ``None``, ``"mirrored"``, ``"multi_worker"``, ``"data_parallel"`` or
+            a strategy / distribution object (see the module doc); ``batch_size`` is then the global batch.
+        verify_data: read every pair before the first step and stop with one report of every problem;
+            ``False`` skips that pass (very large datasets). See the module doc for faults.
 
     Returns:
         A :class:`TrainingRun`; the run folder holds ``model.keras``, ``training.json``,
@@ -136,11 +151,44 @@ def train(
     args = TrainArguments(**locals()).check()  # every parameter above, by name (nothing else is defined yet)
     started = time.time()
     model = _prepare_model(args)
+    if args.verify_data:
+        _verify_data(args, model.n_classes)
+    folder = RunFolder(args.out)
+    with folder.lock():
+        return _train_in_folder(args, model, folder, started)
+
+
+def _verify_data(args: TrainArguments, n_classes: int) -> None:
+    """Read every pair once; one ``ValueError`` listing every problem, before anything is written."""
+    problems, notes = [], []
+    for what, pairs in (("training", args.train_pairs), ("validation", args.validation_pairs)):
+        if not pairs:
+            continue
+        report = verify_dataset(
+            pairs=pairs,
+            n_classes=n_classes,
+            ignore_index=args.ignore_index,
+            mask_format=args.mask_format,
+            colors=args.colors,
+        )
+        problems += [f"  {what}: {problem}" for problem in report.problems]
+        notes += report.warnings
+    for note in dict.fromkeys(notes):
+        print(f"note: {note}")
+    if problems:
+        count = f"{len(problems)} problem{'s' * (len(problems) != 1)}"
+        raise ValueError(
+            f"the data has {count}; fix them (`mobseg verify` checks a folder), or skip this check with "
+            "verify_data=False (--no-verify):\n" + "\n".join(problems)
+        )
+
+
+def _train_in_folder(args: TrainArguments, model: SegmentationModel, folder: RunFolder, started: float) -> TrainingRun:
+    """The run itself, holding the folder's lock: configuration, phases, final files."""
     class_weights = resolve_class_weights(
         args.class_weights, model.n_classes, args.train_pairs, args.ignore_index, args.mask_format, args.colors
     )
     encoder_layers = encoder_layer_names(model) if args.freeze_encoder_epochs else []
-    folder = RunFolder(args.out)
     config = RunConfig.describe(args, model, class_weights=class_weights, frozen_layers=len(encoder_layers))
     config.begin(folder)
     keras.utils.set_random_seed(args.seed)
@@ -152,13 +200,11 @@ def train(
         fine_tune_learning_rate=args.fine_tune_learning_rate,
     )
     try:
-        model, checkpoints = runner.run(
-            model, phases, copy_into_scope=args.distribution.active and not args.built_by_name
-        )
-    except FloatingPointError as err:  # the loss became NaN: the run is failed, not resumable
+        model = runner.run(model, phases, copy_into_scope=args.distribution.active and not args.built_by_name)
+    except FloatingPointError as err:  # diverged: the run is failed, not resumable
         config.fail(folder, str(err))
         raise
-    return _finish(model, folder, config, checkpoints, session_seconds=time.time() - started)
+    return _finish(model, folder, config, session_seconds=time.time() - started)
 
 
 def _prepare_model(args: TrainArguments) -> SegmentationModel:
@@ -216,6 +262,8 @@ def _phase_runner(
         "cache": args.cache,
     }
     augment, seed = args.augmentation, args.seed
+    errors: list[str] = []
+    common["errors"] = errors
     train_data = model_dataset(
         model, args.train_pairs, shuffle=True, augment=augment, class_weights=class_weights, seed=seed, **common
     )
@@ -230,23 +278,16 @@ def _phase_runner(
         distribution=args.distribution,
         callbacks=list(args.callbacks),
         verbose=args.verbose,
+        data_errors=errors,
     )
 
 
-def _finish(
-    model: SegmentationModel,
-    folder: RunFolder,
-    config: RunConfig,
-    checkpoints: Checkpoints | None,
-    *,
-    session_seconds: float,
-) -> TrainingRun:
-    """Save the final model and the curves, mark training.json complete, remove the backup."""
+def _finish(model: SegmentationModel, folder: RunFolder, config: RunConfig, *, session_seconds: float) -> TrainingRun:
+    """Save the final model, the curves and ``status: complete`` (in that order), then drop the backup."""
     history = read_history_csv(folder.history_csv)
     save_model_atomic(model, folder.model_file)
     plot_history(history, folder.curves_png, title=f"{config.model['name']} - {folder.root.name}")
-    best_epoch = checkpoints.best_epoch if checkpoints else None
-    best_value = checkpoints.best if checkpoints else None
+    best_epoch, best_value = best_row(history, config.monitor)
     config.complete(
         folder, history=history, best_epoch=best_epoch, best_value=best_value, session_seconds=session_seconds
     )
@@ -260,6 +301,21 @@ def _finish(
         best_epoch=best_epoch,
         best_value=best_value,
     )
+
+
+def best_row(history: list[dict[str, Any]], monitor: str) -> tuple[int | None, float | None]:
+    """(epoch, value) of the first epoch with the highest finite ``monitor`` in the history (the best checkpoint).
+
+    Example:
+        >>> best_row([{"epoch": 0, "m": 0.5}, {"epoch": 1, "m": 0.7}, {"epoch": 2, "m": 0.7}], "m")
+        (1, 0.7)
+    """
+    best: tuple[int | None, float | None] = (None, None)
+    for row in history:
+        value = row.get(monitor)
+        if isinstance(value, float) and math.isfinite(value) and (best[1] is None or value > best[1]):
+            best = (int(row["epoch"]), value)
+    return best
 
 
 __all__ = ["RESUME_KEYS", "TrainingRun", "train"]
