@@ -72,6 +72,9 @@ def export_tflite(
 class TFLiteRunner:
     """Run a ``.tflite`` file like a function: ``runner(batch) -> outputs``, in chunks of the file's batch size.
 
+    A thin helper for raw model outputs; to predict masks use
+    :class:`mobseg.inference.engines.TFLiteEngine` (preprocessing, sizes and class names from the sidecar).
+
     Example:
         >>> runner = TFLiteRunner("m.tflite")  # doctest: +SKIP
         >>> runner(np.zeros((1, 64, 64, 3), np.float32)).shape  # doctest: +SKIP
@@ -79,16 +82,12 @@ class TFLiteRunner:
     """
 
     def __init__(self, path: str | os.PathLike, num_threads: int | None = None):
-        import tensorflow as tf
+        from mobseg.inference.engines.tflite_engine import load_interpreter
 
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"TFLite file not found: {path}")
-        try:
-            self.interpreter = tf.lite.Interpreter(model_path=path, num_threads=num_threads)
-            self.interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as err:
-            raise ValueError(f"{path} is not a valid TFLite model ({err}).") from None
+        self.interpreter = load_interpreter(path, num_threads)  # LiteRT where installed, else tf.lite
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.batch_size = int(self.input["shape"][0])
