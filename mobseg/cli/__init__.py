@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mobseg.cli import demo, evaluate, export, predict, summary, train, verify
+from mobseg.cli import benchmark, demo, evaluate, export, predict, summary, train, verify
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = (summary, export, evaluate, predict, train, verify, demo)
+COMMANDS = (summary, export, evaluate, predict, benchmark, train, verify, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
