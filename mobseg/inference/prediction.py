@@ -244,24 +244,10 @@ def predict(
     """
     items, single = collect_inputs(inputs)
     show = progress if progress is not None else len(items) > batch_size
-    results = predict_iter(
-        model,
-        inputs,
-        out_dir,
-        engine=engine,
-        precision=precision,
-        threads=threads,
-        batch_size=batch_size,
-        overlay=overlay,
-        legend=legend,
-        alpha=alpha,
-        class_names=class_names,
-        palette=palette,
-        on_error="stop" if single else on_error,
-        shard=shard,
-        workers=workers,
-        progress=bool(show),
-    )
+    options = {"engine": engine, "precision": precision, "threads": threads, "batch_size": batch_size}
+    options.update(overlay=overlay, legend=legend, alpha=alpha, class_names=class_names, palette=palette)
+    options.update(shard=shard, workers=workers, on_error="stop" if single else on_error, progress=bool(show))
+    results = predict_iter(model, inputs, out_dir, **options)
     return _gather(results, single, return_masks or single, out_dir)
 
 
