@@ -216,6 +216,8 @@ def test_predict_keeps_its_return_values(models):
     masks = mobseg.predict(models["threshold"], images)
     assert isinstance(masks, list) and [m.shape for m in masks] == [(20, 30), (25, 20)]
     assert isinstance(mobseg.predict(models["threshold"], images[0]), np.ndarray)
+    from_generator = mobseg.predict(models["threshold"], (image for image in images))
+    assert [m.shape for m in from_generator] == [(20, 30), (25, 20)]
 
 
 # ---- bad inputs: named, skipped, summary, exit code ---------------------------------------------------------------

@@ -247,7 +247,8 @@ def predict(
     options = {"engine": engine, "precision": precision, "threads": threads, "batch_size": batch_size}
     options.update(overlay=overlay, legend=legend, alpha=alpha, class_names=class_names, palette=palette)
     options.update(shard=shard, workers=workers, on_error="stop" if single else on_error, progress=bool(show))
-    results = predict_iter(model, inputs, out_dir, **options)
+    source = inputs if single else [item.item for item in items]  # a generator is read once
+    results = predict_iter(model, source, out_dir, **options)
     return _gather(results, single, return_masks or single, out_dir)
 
 
