@@ -1,22 +1,35 @@
-"""Inference speed of mobilenet_segnet on this machine: Keras, compiled call, TFLite, ONNX Runtime.
+"""Inference on this machine, in one run: every engine x batch size, the folder run, the CLI, peak memory.
 
-Prints a Markdown table: images/s, achieved GFLOP/s and its ratio to this machine's fp32
-matrix-multiply GFLOP/s (a 4096x4096 numpy/OpenBLAS matmul, measured in the same run), and the
-file size of each exported format. Medians of --repeats timed runs after a warm-up.
+1. The fp32 ceiling: GFLOP/s of a 4096x4096 numpy matmul (measured before and after; the maximum is used).
+2. Engines x batch sizes (``mobseg.inference.benchmarking.benchmark``): model-only images/s, latency p50/p90,
+   load time, argmax agreement with Keras float32 on real images, GFLOP/s and the ratio to the ceiling.
+3. The folder run: ``mobseg.predict_iter`` over ``--images`` (PNG outputs written) with the best engine (the
+   fastest with >= ``--min-agreement``) at each batch size, as a ratio to that engine's model-only rate.
+4. The whole CLI process (``mobseg predict --model <export>``: start-up, imports, model load included).
+5. Peak memory (max RSS) of ``mobseg predict`` on a folder of 200 and of 2,000 images (copies of ``--images``).
 
-    python scripts/bench_inference.py                      # 224 and 416, batch 1 and 8
-    python scripts/bench_inference.py --sizes 224 --batches 1 --repeats 3 --calibration ../shared/data/camvid/train
+    # the issue-13 measurement (a CamVid-trained model, run at 416x416):
+    python scripts/bench_inference.py --model runs/camvid-mobilenet-unet --input-size 416x416 \\
+        --images ../shared/data/camvid/val --batches 1 8 --repeats 20 --json results/bench_inference.json
+    # a smoke run (correctness only; numbers meaningless on a busy machine):
+    python scripts/bench_inference.py --input-size 64x64 --batches 1 2 --repeats 2 --count 4 --memory 20 40
+
+Without ``--model`` a randomly initialised ``mobilenet_segnet(2)`` is used (agreement then is a hard test:
+random decoders put many pixels near a tie). Measure on an otherwise idle machine; compare ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from functools import partial
 
 import numpy as np
 
@@ -34,107 +47,225 @@ def matmul_gflops(n: int = 4096, repeats: int = 5) -> float:
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up (tracing, allocation)
-    times = []
-    for _ in range(repeats):
+def cpu_flags() -> str:
+    """The instruction-set extensions that matter for int8 / bf16 speed (from /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as stream:
+            flags = next((line.split(":")[1].split() for line in stream if line.startswith("flags")), [])
+    except OSError:
+        return "unknown"
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_int8")
+    return ", ".join(flag for flag in wanted if flag in flags) or "none of avx2/avx512/vnni/bf16"
+
+
+def load_source(args: argparse.Namespace):
+    """The Keras model to measure: ``--model`` (rebuilt at ``--input-size`` with the same weights) or a fresh one."""
+    import mobseg
+
+    height, width = (int(v) for v in args.input_size.lower().split("x"))
+    if args.model is None:
+        return mobseg.mobilenet_segnet(2, input_height=height, input_width=width)
+    model = mobseg.load_model(args.model)
+    if tuple(model.input_size) == (height, width):
+        return model
+    resized = model.rebuild(input_height=height, input_width=width)  # fully convolutional: same weights fit
+    resized.set_weights(model.get_weights())
+    resized.architecture["class_names"] = model.class_names
+    resized.run_info = getattr(model, "run_info", {})
+    return resized
+
+
+def export_best(model, label: str, folder: str, images: str | None) -> str | None:
+    """Export the Keras model for the engine/precision ``label`` (e.g. ``tflite int8``); None for keras."""
+    from mobseg.export import export_model
+
+    engine, precision = label.split()
+    if engine == "keras":
+        return None
+    if engine == "tflite":
+        quantize = None if precision == "float32" else precision
+        return export_model(model, os.path.join(folder, f"best_{precision}.tflite"), "tflite", quantize, images)
+    if engine == "onnxruntime":
+        return export_model(model, os.path.join(folder, "best.onnx"), "onnx")
+    return export_model(model, os.path.join(folder, "best.xml"), "openvino")
+
+
+def folder_rate(source, label: str, images: str, batch: int, out: str, repeats: int) -> float:
+    """images/s of ``predict_iter`` over the folder (outputs written), median of ``repeats`` runs after a warm-up.
+
+    ``source``: the Keras model (keras engine) or the exported file of ``label``'s engine.
+    """
+    from mobseg.inference import predict_iter
+    from mobseg.inference.engines import open_engine
+    from mobseg.io.images import list_images
+
+    engine_name, precision = label.split()
+    engine = open_engine(source, engine_name, precision=precision if engine_name == "openvino" else None)
+    count = len(list_images(images))
+    rates = []
+    for run in range(repeats + 1):
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for result in predict_iter(engine, images, out, batch_size=batch):
+            assert result.ok, result.error
+        if run:  # the first run warms up (compilation, caches)
+            rates.append(count / (time.perf_counter() - start))
+    engine.close()
+    return statistics.median(rates)
 
 
-def file_size(path: str) -> int:
-    if os.path.isdir(path):
-        return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
-    return os.path.getsize(path)
+def cli_run(model_arg: str, images: str, out: str, batch: int, extra: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS in KiB) of one ``mobseg predict`` process."""
+    code = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "done = subprocess.run(sys.argv[1:]); w = time.perf_counter() - t; "
+        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(done.returncode)"
+    )
+    cmd = [sys.executable, "-c", code, sys.executable, "-m", "mobseg", "predict", "--model", model_arg]
+    cmd += ["--input", images, "--out", out, "--batch-size", str(batch), "--quiet", *extra]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"mobseg predict failed: {done.stderr.strip()[-500:]}")
+    wall, rss = done.stdout.strip().splitlines()[-1].split()
+    return float(wall), int(rss)
+
+
+def replicate(images: str, count: int, folder: str) -> str:
+    """A folder of ``count`` images: hard links (or copies) of the files in ``images``, renamed."""
+    from mobseg.io.images import list_images
+
+    files = list_images(images)
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        source = files[i % len(files)]
+        target = os.path.join(folder, f"{i:06d}{os.path.splitext(source)[1]}")
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+    return folder
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="a .keras file or run folder (default: random mobilenet_segnet)")
+    parser.add_argument("--input-size", default="416x416", help="HxW to run the model at (default 416x416)")
+    parser.add_argument("--images", default=None, help="folder of real images (agreement, int8, folder run)")
+    parser.add_argument("--engines", nargs="+", default=None, help="as mobseg benchmark (default: all installed)")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--count", type=int, default=16, help="images for agreement (default 16)")
+    parser.add_argument("--folder-repeats", type=int, default=2, help="timed folder runs per batch size")
+    parser.add_argument("--memory", type=int, nargs=2, default=[200, 2000], metavar=("SMALL", "LARGE"))
+    parser.add_argument("--min-agreement", type=float, default=0.99)
+    parser.add_argument("--json", default=None, help="write every number as JSON")
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[224, 416])
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--n-classes", type=int, default=2)
-    parser.add_argument("--calibration", default=None, help="folder of real images for int8 (else random noise)")
-    parser.add_argument("--skip-onnx", action="store_true")
-    args = parser.parse_args()
-
+    args = parse_args()
     import keras
-    import tensorflow as tf
 
-    import mobseg
     from mobseg.complexity import flops as count_flops
-    from mobseg.export import TFLiteRunner, calibration_images, deployment_model, export_onnx, export_tflite
+    from mobseg.inference.benchmarking import benchmark, format_benchmark
 
     ceilings = [matmul_gflops()]
+    model = load_source(args)
+    gflop = count_flops(model).gflops
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; flags: {cpu_flags()}")
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; TF {tf.__version__}, "
-        f"Keras {keras.__version__}; TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}"
+        f"Keras {keras.__version__}, backend {keras.backend.backend()}; model {model.name} "
+        f"{model.input_size[0]}x{model.input_size[1]}, {gflop:.2f} GFLOP per image\n"
     )
-    print(f"fp32 matmul at start: {ceilings[0]:.1f} GFLOP/s (measured again before each size; the maximum is used)\n")
-    print("| size | batch | path | img/s | GFLOP/s | of ceiling | file MB |")
-    print("|---|---|---|---|---|---|---|")
-    tmp = tempfile.mkdtemp(prefix="mobseg-bench-")
-    speed, cost = {}, {}
-    for size in args.sizes:
-        ceilings.append(matmul_gflops())
-        ceiling = max(ceilings)
-        model = mobseg.mobilenet_segnet(args.n_classes, input_height=size, input_width=size)
-        deploy = deployment_model(model)
-        cost[size] = count_flops(model).gflops
-        if args.calibration:
-            calibration = list(calibration_images(args.calibration, model, limit=32))
-        else:
-            calibration = [np.random.default_rng(i).uniform(-1, 1, (size, size, 3)) for i in range(8)]
-        keras_file = os.path.join(tmp, f"m{size}.keras")
-        model.save(keras_file)
-        compiled = tf.function(lambda t, m=deploy: m(t, training=False))
-        for batch in args.batches:
-            x = np.random.default_rng(0).uniform(-1, 1, (batch, size, size, 3)).astype("float32")
-            paths = [
-                ("keras predict", partial(model.predict, x, batch_size=batch, verbose=0), keras_file),
-                ("compiled call (tf.function)", partial(compiled, tf.constant(x)), keras_file),
-            ]
-            for quant in (None, "float16", "int8"):
-                path = os.path.join(tmp, f"m{size}_b{batch}_{quant or 'float32'}.tflite")
-                export_tflite(model, path, quantize=quant, calibration=calibration, batch_size=batch)
-                runner = TFLiteRunner(path, num_threads=os.cpu_count())
-                paths.append((f"TFLite {quant or 'float32'}", partial(runner, x), path))
-            if not args.skip_onnx:
-                try:
-                    import onnxruntime as ort
-
-                    onnx_path = export_onnx(model, os.path.join(tmp, f"m{size}_b{batch}.onnx"), batch_size=batch)
-                    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-                    feed = {session.get_inputs()[0].name: x}
-                    paths.append(("ONNX Runtime", partial(session.run, None, feed), onnx_path))
-                except (ImportError, RuntimeError) as err:
-                    print(f"(ONNX skipped: {err})")
-            for label, fn, path in paths:
-                ips = batch / median_seconds(fn, args.repeats)
-                speed[size, batch, label] = ips
-                gflops = ips * cost[size]
-                print(
-                    f"| {size} | {batch} | {label} | {ips:.2f} | {gflops:.0f} | {gflops / ceiling:.2f} "
-                    f"| {file_size(path) / 1e6:.1f} |",
-                    flush=True,
-                )
+    result = benchmark(
+        model,
+        engines=args.engines,
+        batch_sizes=args.batches,
+        images=args.images,
+        count=args.count,
+        repeats=args.repeats,
+        min_agreement=args.min_agreement,
+    )
     ceilings.append(matmul_gflops())
     ceiling = max(ceilings)
-    print(f"\nfp32 matmul measurements: {', '.join(f'{c:.0f}' for c in ceilings)} GFLOP/s; ceiling {ceiling:.1f}")
-    print("(the 'of ceiling' column uses the maximum measured up to that row)")
-    for size in args.sizes:
-        print(f"{size}x{size}: {cost[size]:.2f} GFLOP per image")
-        keras_b1 = speed.get((size, 1, "compiled call (tf.function)"))
-        int8_b1 = speed.get((size, 1, "TFLite int8"))
-        if keras_b1 and int8_b1:
-            print(f"  TFLite int8 / Keras fp32 compiled call, batch 1: {int8_b1 / keras_b1:.2f}x (goal >= 2x)")
-        keras_b8 = speed.get((size, 8, "compiled call (tf.function)"))
-        if keras_b8:
+    print(format_benchmark(result))
+    print(f"\nfp32 matmul ceiling: {ceiling:.0f} GFLOP/s (measured {', '.join(f'{c:.0f}' for c in ceilings)})")
+    for row in result["results"]:
+        for batch, timing in row["batches"].items():
+            timing["gflops"] = round(timing["images_per_s"] * gflop, 1)
+            timing["of_ceiling"] = round(timing["gflops"] / ceiling, 3)
             print(
-                f"  Keras fp32 compiled call, batch 8: {keras_b8 * cost[size] / ceiling:.2f} of the ceiling (goal 0.85)"
+                f"  {row['engine']} {row['precision']} b{batch}: {timing['gflops']:.0f} GFLOP/s, "
+                f"{timing['of_ceiling']:.2f} of the ceiling"
             )
+    report = {
+        "machine": {"cpu_flags": cpu_flags(), "cpus": os.cpu_count(), "ceiling_gflops": ceiling},
+        "gflop_per_image": gflop,
+        "engines": result,
+        "folder": {},
+        "cli": {},
+        "memory": {},
+    }
+    if args.images:
+        pipeline_runs(model, result, args, report)
+    if args.json:
+        from mobseg.io.atomic import atomic_write_text
+
+        atomic_write_text(json.dumps(report, indent=2) + "\n", args.json)
+        print(f"\nwritten to {args.json}")
+
+
+def pipeline_runs(model, result: dict, args: argparse.Namespace, report: dict) -> None:
+    """Sections 3-5: the folder run, the CLI process and peak memory, with the recommended engine."""
+    from mobseg.io.images import list_images
+
+    rates = {f"{r['engine']} {r['precision']}": r["batches"] for r in result["results"] if not r["error"]}
+    tmp = tempfile.mkdtemp(prefix="mobseg-bench-")
+    exported: dict[str, str | None] = {}
+    try:
+        for batch, label in result["recommended"].items():
+            if label is None:
+                continue
+            if label not in exported:
+                exported[label] = export_best(model, label, tmp, args.images)
+            model_only = rates[label][batch]["images_per_s"]
+            source = exported[label] or model
+            rate = folder_rate(source, label, args.images, int(batch), os.path.join(tmp, "out"), args.folder_repeats)
+            report["folder"][batch] = {"engine": label, "images_per_s": round(rate, 3), "model_only": model_only}
+            print(
+                f"\nfolder run, batch {batch}, {label}: {rate:.2f} img/s = {rate / model_only:.2f} of its "
+                f"model-only {model_only:.2f} (goal >= 0.9)"
+            )
+        batch = max(args.batches)
+        best = result["recommended"].get(str(batch))
+        if best is None:
+            return
+        model_arg = exported.get(best) or os.path.join(tmp, "model.keras")
+        if exported.get(best) is None:
+            model.save(model_arg)
+        extra = ["--precision", best.split()[1]] if best.startswith("openvino") else []
+        count = len(list_images(args.images))
+        wall, _ = cli_run(model_arg, args.images, os.path.join(tmp, "cli"), batch, extra)
+        model_only = rates[best][str(batch)]["images_per_s"]
+        report["cli"] = {"engine": best, "seconds": round(wall, 2), "images_per_s": round(count / wall, 3)}
+        print(
+            f"CLI process ({best}, {count} images, batch {batch}): {wall:.1f} s = {count / wall:.2f} img/s, "
+            f"{count / wall / model_only:.2f} of the model-only rate"
+        )
+        memory_runs(model_arg, args, tmp, batch, extra, report)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def memory_runs(model_arg: str, args: argparse.Namespace, tmp: str, batch: int, extra: list, report: dict) -> None:
+    """Peak RSS of ``mobseg predict`` on a small and a large folder (copies of ``--images``)."""
+    for n in args.memory:
+        folder = replicate(args.images, n, os.path.join(tmp, f"folder{n}"))
+        wall, rss = cli_run(model_arg, folder, os.path.join(tmp, f"mem{n}"), batch, extra)
+        report["memory"][n] = {"peak_rss_mib": round(rss / 1024, 1), "seconds": round(wall, 1)}
+        print(f"peak memory, {n} images: {rss / 1024:.0f} MiB ({wall:.0f} s)")
+        shutil.rmtree(os.path.join(tmp, f"mem{n}"), ignore_errors=True)
+    small, large = (report["memory"][n]["peak_rss_mib"] for n in args.memory)
+    print(f"peak memory {args.memory[1]} vs {args.memory[0]} images: {large / small:.3f}x (goal <= 1.10)")
 
 
 if __name__ == "__main__":

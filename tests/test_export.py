@@ -76,6 +76,8 @@ def test_int8_agrees_with_float_argmax(trained, tmp_path):
     assert runner.interpreter.get_tensor_details()  # it loads in the stock interpreter (builtin ops only)
     agreement = (runner(x).argmax(-1) == np.asarray(deployment_model(model)(x)).argmax(-1)).mean()
     assert agreement >= 0.95
+    assert path.agreement >= 0.95  # measured at export, on the calibration images, and recorded in the sidecar
+    assert path.info["agreement"]["images"] == 16 and path.info["agreement"]["on"] == "calibration images"
 
 
 def test_saved_model_round_trip(trained, tmp_path):
@@ -129,3 +131,76 @@ def test_cli_export_and_bad_model_file(trained, tmp_path):
     done = subprocess.run(bad, capture_output=True, text=True)
     assert done.returncode == 2
     assert "is not a Keras model archive" in done.stderr and "Traceback" not in done.stderr
+
+
+def skip_model():
+    """A toy U-Net step: a ReLU6 skip (0..6) concatenated with a decoder path whose BatchNorm output spans ~+-100."""
+    inputs = keras.Input((32, 32, 3))
+    skip = keras.layers.ReLU(6.0, name="skip_relu6")(
+        keras.layers.Conv2D(8, 3, padding="same", name="skip_conv")(inputs)
+    )
+    down = keras.layers.Conv2D(16, 3, strides=2, padding="same", name="down")(skip)
+    down = keras.layers.BatchNormalization(name="down_bn")(keras.layers.ReLU(name="down_relu")(down))
+    x = keras.layers.Concatenate(name="cat")([keras.layers.UpSampling2D(2, name="up")(down), skip])
+    x = keras.layers.Conv2D(4, 3, name="classifier")(keras.layers.ZeroPadding2D(1, name="pad")(x))
+    model = keras.Model(inputs, keras.layers.Softmax()(x))
+    bn = model.get_layer("down_bn")
+    bn.set_weights(
+        [np.full(16, 40.0, "float32"), np.zeros(16, "float32"), np.zeros(16, "float32"), np.ones(16, "float32")]
+    )
+    return model
+
+
+def concat_scale(path):
+    details = TFLiteRunner(path).interpreter.get_tensor_details()
+    return next(
+        t["quantization"][0] for t in details if t["name"].endswith("cat_1/concat") or t["name"].endswith("/cat/concat")
+    )
+
+
+def test_int8_equalizes_concatenations_and_keeps_the_skips(tmp_path):
+    from mobseg.export.equalize import equalize_concat_ranges
+
+    model = skip_model()
+    rng = np.random.default_rng(0)
+    samples = [rng.uniform(-1, 1, (32, 32, 3)).astype("float32") for _ in range(16)]
+    equalized, report = equalize_concat_ranges(model, samples)
+    assert [(r["concat"], r["producer"], r["target"] > 0) for r in report] == [
+        ("cat", "down -> down_relu -> down_bn", True)
+    ]
+    x = np.stack(samples[:4])
+    np.testing.assert_allclose(np.asarray(equalized(x)), np.asarray(model(x)), atol=1e-5)  # exact in float
+    before = export_tflite(model, tmp_path / "plain.tflite", quantize="int8", calibration=samples, equalize=False)
+    after = export_tflite(model, tmp_path / "equalized.tflite", quantize="int8", calibration=samples)
+    assert concat_scale(before) > 5 * concat_scale(after)  # the skip is no longer flattened
+    reference = np.asarray(model(x)).argmax(-1)
+    agree = [(TFLiteRunner(p)(x).argmax(-1) == reference).mean() for p in (before, after)]
+    assert agree[1] >= 0.97 and agree[1] > agree[0]
+
+
+@pytest.mark.parametrize("kind", ["conv", "conv_bn", "conv_relu_bn", "fused_relu_bn"])
+def test_equalization_is_exact_in_float_for_each_producer(kind):
+    from mobseg.export.equalize import equalize_concat_ranges
+
+    inputs = keras.Input((16, 16, 3))
+    skip = keras.layers.ReLU(6.0)(keras.layers.Conv2D(4, 3, padding="same")(inputs))
+    x = keras.layers.Conv2D(6, 3, strides=2, padding="same", activation="relu" if kind == "fused_relu_bn" else None)(
+        skip
+    )
+    if kind == "conv_relu_bn":
+        x = keras.layers.ReLU()(x)
+    if kind != "conv":
+        x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Concatenate()([keras.layers.UpSampling2D(2)(x), skip])
+    model = keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same")(keras.layers.ZeroPadding2D(1)(x)))
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            rng = np.random.default_rng(2)
+            layer.set_weights(
+                [rng.uniform(-30, 30, 6), rng.normal(0, 5, 6), rng.normal(0, 1, 6), rng.uniform(0.5, 2, 6)]
+            )
+    samples = [np.random.default_rng(i).uniform(-1, 1, (16, 16, 3)).astype("float32") for i in range(4)]
+    equalized, report = equalize_concat_ranges(model, samples)
+    assert len(report) == 1 and report[0]["target"] > 0
+    x = np.stack(samples)
+    np.testing.assert_allclose(np.asarray(equalized(x)), np.asarray(model(x)), rtol=1e-4, atol=1e-3)

@@ -15,12 +15,12 @@ import traceback
 from collections.abc import Sequence
 
 from mobseg._version import __version__
-from mobseg.cli import demo, evaluate, export, models, predict, summary, train, verify
+from mobseg.cli import benchmark, demo, evaluate, export, models, predict, summary, train, verify
 from mobseg.cli.errors import describe_error
 from mobseg.cli.quiet import load_tensorflow_quietly
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = (summary, models, export, evaluate, predict, train, verify, demo)
+COMMANDS = (summary, models, export, evaluate, predict, benchmark, train, verify, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -199,3 +199,28 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "verbose": 2 if args.quiet else 1,
     }
+
+
+#: Exported model files that run without Keras (see :mod:`mobseg.inference.engines`).
+EXPORTED_SUFFIXES: tuple[str, ...] = (".tflite", ".onnx", ".xml")
+
+
+def needs_framework(args: argparse.Namespace) -> bool:
+    """Whether a command will import Keras/TensorFlow (then it is loaded quietly first, see :mod:`mobseg.cli.quiet`).
+
+    Prediction from an exported file on its own engine does not, except TFLite without LiteRT installed, which
+    falls back to TensorFlow's interpreter.
+
+    Example:
+        >>> needs_framework(argparse.Namespace(model="roads.onnx", engine=None))
+        False
+    """
+    model, engine = str(getattr(args, "model", "") or ""), getattr(args, "engine", None)
+    suffix = os.path.splitext(model)[1].lower()
+    if suffix not in EXPORTED_SUFFIXES or engine == "keras":
+        return True
+    if suffix == ".tflite" and engine in (None, "tflite"):
+        import importlib.util
+
+        return importlib.util.find_spec("ai_edge_litert") is None
+    return False

@@ -58,7 +58,8 @@ def describe_error(err: BaseException) -> tuple[str, int]:
         ('n_classes must be >= 2.', 2)
     """
     if isinstance(err, OSError):
-        if isinstance(err, FileNotFoundError) and err.filename is None:
+        own_sentence = type(err).__str__ is not OSError.__str__  # e.g. mobseg.io.errors.WriteError
+        if own_sentence or (isinstance(err, FileNotFoundError) and err.filename is None):
             return str(err), 2
         return describe_os_error(err), 2
     if isinstance(err, USER_ERRORS):

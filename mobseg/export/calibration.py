@@ -1,23 +1,39 @@
-"""Representative images for int8 calibration: real images, sized and scaled like training inputs."""
+"""Representative images for int8 calibration: real images, read, resized and scaled exactly as prediction does."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import keras
 import numpy as np
 
-from mobseg.io.images import IMAGE_EXTENSIONS
-from mobseg.model import SegmentationModel
-from mobseg.preprocessing import preprocess_images
+from mobseg.inference.scoring import ModelGeometry
+from mobseg.io.images import list_images, read_image
 
-_COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
+
+def pick_evenly(files: list[str], limit: int) -> list[str]:
+    """Up to ``limit`` of ``files``, spread evenly over the sorted list (not just the first ones).
+
+    Folders are often sorted by scene or video sequence; the first ``limit`` files would all come from
+    one scene.
+
+    Example:
+        >>> pick_evenly([str(i) for i in range(10)], 3)
+        ['0', '3', '6']
+    """
+    if len(files) <= limit:
+        return list(files)
+    step = len(files) / limit
+    return [files[int(i * step)] for i in range(limit)]
 
 
 def calibration_images(folder: str | os.PathLike, model: keras.Model, limit: int = 100) -> Iterator[np.ndarray]:
-    """Yield up to ``limit`` images from ``folder``, resized to the model input and preprocessed.
+    """Yield up to ``limit`` images from ``folder`` (spread over it), prepared like prediction's inputs.
+
+    Each image goes through :meth:`mobseg.inference.scoring.ModelGeometry.prepare_one`: read with
+    :func:`mobseg.io.read_image`, converted to the model's channels, resized **bilinearly** to the input
+    size and preprocessed; int8 ranges are then measured on what the model will really see.
 
     Example:
         >>> import mobseg
@@ -25,20 +41,16 @@ def calibration_images(folder: str | os.PathLike, model: keras.Model, limit: int
         >>> next(calibration_images("photos/", m)).shape  # doctest: +SKIP
         (64, 64, 3)
     """
-    folder = Path(folder)
-    if not folder.is_dir():
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
         raise FileNotFoundError(f"Calibration folder not found: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)[:limit]
-    if not files:
-        raise ValueError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) in calibration folder {folder}.")
-    height, width, channels = model.inputs[0].shape[1:]
-    if channels not in _COLOR_MODES:
-        raise ValueError(f"Calibration images can be read for 1, 3 or 4 input channels, not {channels}.")
-    mode = model.preprocessing if isinstance(model, SegmentationModel) else "none"
+    try:
+        files = pick_evenly(list_images(folder), limit)
+    except ValueError:
+        raise ValueError(f"No images in calibration folder {folder}.") from None
+    geometry = ModelGeometry.of(model)
     for path in files:
-        try:
-            image = keras.utils.load_img(path, color_mode=_COLOR_MODES[channels], target_size=(height, width))
-        except Exception as err:
-            raise ValueError(f"Cannot read calibration image {path}: {err}") from None
-        array = keras.utils.img_to_array(image, dtype="float32")
-        yield preprocess_images(array, mode)
+        yield geometry.prepare_one(read_image(path))
+
+
+__all__ = ["calibration_images", "pick_evenly"]

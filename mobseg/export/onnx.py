@@ -10,8 +10,10 @@ from mobseg.export.deploy import deployment_model
 from mobseg.io.atomic import atomic_path
 
 
-def export_onnx(model: keras.Model, path: str | os.PathLike, batch_size: int = 1) -> str:
-    """Write ``model`` (spatial head, fixed input shape) as an ONNX file, atomically.
+def export_onnx(model: keras.Model, path: str | os.PathLike, batch_size: int | None = None) -> str:
+    """Write ``model`` (spatial head, fixed image size) as an ONNX file, atomically.
+
+    ``batch_size=None`` (the default) leaves the batch dimension dynamic; give a number to fix it.
 
     Requires ``pip install "mobseg[onnx]"`` (tf2onnx, onnx; onnxruntime to run it).
 

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 import keras
 import numpy as np
 
+from mobseg.export.deploy import deployment_model
+from mobseg.export.equalize import equalize_concat_ranges
 from mobseg.export.saved_model import export_saved_model
 from mobseg.io.atomic import atomic_write
 
@@ -21,6 +23,7 @@ def export_tflite(
     quantize: str | None = None,
     calibration: Iterable[np.ndarray] | None = None,
     batch_size: int = 1,
+    equalize: bool = True,
 ) -> str:
     """Convert ``model`` (spatial head, fixed batch, 1 by default) to a ``.tflite`` file that needs only builtin ops.
 
@@ -30,6 +33,9 @@ def export_tflite(
         calibration: for int8, preprocessed images shaped like the model input, one per item
             (``(H, W, C)`` or ``(1, H, W, C)``) — real images, e.g. from
             :func:`mobseg.export.calibration_images`; a few dozen suffice.
+        equalize: for int8, first rescale the channels entering each concatenation
+            (:func:`mobseg.export.equalize.equalize_concat_ranges`: exact in float) so that the shared
+            int8 scale of a concatenation does not flatten a U-Net's skip connections.
 
     The conversion goes through a SavedModel with a fixed input shape (see
     :func:`export_saved_model`); ``Model.export(format="litert")`` with a dynamic batch would
@@ -49,6 +55,14 @@ def export_tflite(
             "pass calibration=..., or --calibration-images DIR on the command line."
         )
     path = os.fspath(path)
+    samples = None
+    if quantize == "int8":
+        shape = (1, *model.inputs[0].shape[1:])
+        samples = [np.asarray(x, np.float32).reshape(shape) for x in calibration]
+        if not samples:
+            raise ValueError("int8 quantization got an empty calibration set; give it some real images.")
+        if equalize:
+            model, _ = equalize_concat_ranges(deployment_model(model), [s[0] for s in samples])
     with tempfile.TemporaryDirectory() as tmp:
         saved = export_saved_model(model, os.path.join(tmp, "saved_model"), batch_size=batch_size)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved)
@@ -57,13 +71,9 @@ def export_tflite(
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.target_spec.supported_types = [tf.float16]
         elif quantize == "int8":
-            shape = (1, *model.inputs[0].shape[1:])
-            samples = [np.repeat(np.asarray(x, np.float32).reshape(shape), batch_size, axis=0) for x in calibration]
-            if not samples:
-                raise ValueError("int8 quantization got an empty calibration set; give it some real images.")
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.representative_dataset = lambda: ([s] for s in samples)
+            converter.representative_dataset = lambda: ([np.repeat(s, batch_size, axis=0)] for s in samples)
         data = converter.convert()
     atomic_write(path, lambda stream: stream.write(data))
     return path
@@ -72,6 +82,9 @@ def export_tflite(
 class TFLiteRunner:
     """Run a ``.tflite`` file like a function: ``runner(batch) -> outputs``, in chunks of the file's batch size.
 
+    A thin helper for raw model outputs; to predict masks use
+    :class:`mobseg.inference.engines.TFLiteEngine` (preprocessing, sizes and class names from the sidecar).
+
     Example:
         >>> runner = TFLiteRunner("m.tflite")  # doctest: +SKIP
         >>> runner(np.zeros((1, 64, 64, 3), np.float32)).shape  # doctest: +SKIP
@@ -79,16 +92,12 @@ class TFLiteRunner:
     """
 
     def __init__(self, path: str | os.PathLike, num_threads: int | None = None):
-        import tensorflow as tf
+        from mobseg.inference.engines.tflite_engine import load_interpreter
 
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"TFLite file not found: {path}")
-        try:
-            self.interpreter = tf.lite.Interpreter(model_path=path, num_threads=num_threads)
-            self.interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as err:
-            raise ValueError(f"{path} is not a valid TFLite model ({err}).") from None
+        self.interpreter = load_interpreter(path, num_threads)  # LiteRT where installed, else tf.lite
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.batch_size = int(self.input["shape"][0])

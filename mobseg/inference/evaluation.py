@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import keras
 import numpy as np
 
 from mobseg.classes import check_class_names
-from mobseg.inference.loading import model_class_names
-from mobseg.inference.scoring import load_input, score_images, scores_to_mask
-from mobseg.metrics.report import ConfusionMatrix, format_report, segmentation_report
-from mobseg.validation import check_int
+from mobseg.inference.engines import open_engine
+from mobseg.inference.inputs import InputItem
+from mobseg.inference.scoring import scores_to_mask
+from mobseg.inference.streaming import ON_ERROR, Pipeline, SkippedInputsError
+from mobseg.metrics.confusion import confusion_matrix
+from mobseg.metrics.report import format_report, segmentation_report
+from mobseg.validation import check_choice, check_int
 
 
 def _as_list(items: Any, what: str) -> list[Any]:
@@ -75,8 +78,31 @@ def _check_labels(labels: np.ndarray, name: str, n_classes: int, ignore_index: i
         )
 
 
+@dataclass(frozen=True)
+class _PairScorer:
+    """Scores one image against its mask (runs in the finish pool): that image's confusion matrix."""
+
+    masks: list[Any]
+    n_classes: int
+    ignore_index: int | None
+    mask_format: str
+    colors: Any
+
+    def __call__(self, item: InputItem, image: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        labels, name = _load_mask(self.masks[item.index], item.index, self.mask_format, self.colors)
+        if labels.shape != image.shape[:2]:
+            image_name = item.label if isinstance(item.item, (str, os.PathLike)) else f"image {item.index}"
+            raise ValueError(
+                f"{name} is {labels.shape[1]}x{labels.shape[0]} (WxH) but its image {image_name} is "
+                f"{image.shape[1]}x{image.shape[0]}; a mask must have its image's size."
+            )
+        _check_labels(labels, name, self.n_classes, self.ignore_index)
+        predicted = scores_to_mask(scores, labels.shape[0], labels.shape[1])
+        return confusion_matrix(labels, predicted, self.n_classes, self.ignore_index)
+
+
 def evaluate(
-    model: keras.Model,
+    model: Any,
     images: Any,
     masks: Any,
     *,
@@ -87,6 +113,11 @@ def evaluate(
     colors: Any = None,
     verbose: bool = True,
     progress: bool | None = None,
+    engine: str | None = None,
+    precision: str | None = None,
+    threads: int | None = None,
+    on_error: str = "skip",
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on images and their masks; returns a JSON-ready report and prints its table.
 
@@ -94,12 +125,19 @@ def evaluate(
     the same length (files or arrays). Masks are read like training masks (``mask_format`` and
     ``colors``, see :mod:`mobseg.data.masks`) and must have their image's size. Pixels labelled
     ``ignore_index`` are not counted; any other label outside ``0..n_classes-1`` is an error.
+    ``model`` is a Keras model, an engine or an exported file (``engine``, ``precision``, ``threads``
+    as :func:`mobseg.inference.engines.open_engine`); reading, the model and scoring overlap.
 
     The report is :func:`mobseg.metrics.segmentation_report` (pixel accuracy, mean class accuracy,
     per-class and mean IoU, frequency-weighted IoU, per-class and mean Dice, the confusion matrix)
-    plus ``n_images`` and ``model``. Classes absent from both ground truth and prediction have IoU
-    ``None`` and are excluded from the means. ``class_names`` default to the model's
-    (``architecture["class_names"]``), else ``class_0``, ...
+    plus ``n_images``, ``model`` and ``failed`` (``[{"image": ..., "error": ...}]``). Classes absent
+    from both ground truth and prediction have IoU ``None`` and are excluded from the means.
+    ``class_names`` default to the model's, else ``class_0``, ...
+
+    A pair that cannot be used (unreadable image, mask of the wrong size or with unknown labels) is
+    skipped with ``on_error="skip"`` (default): the report covers the other pairs, and then
+    :class:`~mobseg.inference.streaming.SkippedInputsError` (a ``ValueError``) is raised naming the
+    skipped pairs, with the report in ``.result``. ``"stop"`` raises the first error.
 
     Example:
         >>> report = evaluate(model, "data/val/images", "data/val/masks", ignore_index=255)  # doctest: +SKIP
@@ -107,28 +145,42 @@ def evaluate(
         (0.71, 'road', 0.93)
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    n_classes = int(model.outputs[0].shape[-1])
-    names = check_class_names(class_names, n_classes) if class_names is not None else model_class_names(model)
+    check_choice(on_error, "on_error", ON_ERROR)
     image_items, mask_items = _pair_inputs(images, masks)
-    matrix = ConfusionMatrix(n_classes, ignore_index)
-    show = progress if progress is not None else (verbose and len(image_items) > batch_size)
-    loaded = (load_input(item, i) for i, item in enumerate(image_items))
-    scored = score_images(model, loaded, count=len(image_items), batch_size=batch_size, progress=show)
-    for index, (image, scores) in enumerate(scored):
-        labels, name = _load_mask(mask_items[index], index, mask_format, colors)
-        if labels.shape != image.shape[:2]:
-            image_name = image_items[index] if isinstance(image_items[index], (str, os.PathLike)) else f"image {index}"
-            raise ValueError(
-                f"{name} is {labels.shape[1]}x{labels.shape[0]} (WxH) but its image {image_name} is "
-                f"{image.shape[1]}x{image.shape[0]}; a mask must have its image's size."
-            )
-        _check_labels(labels, name, n_classes, ignore_index)
-        matrix.update(labels, scores_to_mask(scores, labels.shape[0], labels.shape[1]))
-    report = segmentation_report(matrix.matrix, names, ignore_index)
-    report["n_images"] = len(image_items)
-    report["model"] = model.name
+    opened = open_engine(model, engine, precision=precision, threads=threads)
+    try:
+        names = check_class_names(class_names, opened.n_classes) if class_names is not None else opened.class_names
+        scorer = _PairScorer(mask_items, opened.n_classes, ignore_index, mask_format, colors)
+        show = progress if progress is not None else (verbose and len(image_items) > batch_size)
+        items = [InputItem(i, item, f"image_{i}") for i, item in enumerate(image_items)]
+        pipeline = Pipeline(opened, scorer, batch_size, workers, on_error, bool(show))
+        matrix = np.zeros((opened.n_classes, opened.n_classes), np.int64)
+        failed = []
+        for outcome in pipeline.run(items, total=len(items)):
+            if outcome.error is None:
+                matrix += outcome.value
+            else:
+                failed.append((outcome.item.label, outcome.error))
+    finally:
+        if opened is not model:
+            opened.close()
+    return _finish_report(matrix, names, ignore_index, len(items), failed, opened, verbose)
+
+
+def _finish_report(
+    matrix: np.ndarray, names: list[str], ignore_index: int | None, total: int, failed: list, engine: Any, verbose: bool
+) -> dict[str, Any]:
+    if len(failed) == total:
+        raise SkippedInputsError(failed, total)
+    report = segmentation_report(matrix, names, ignore_index)
+    report["n_images"] = total - len(failed)
+    report["model"] = engine.info.get("name", engine.source)
+    report["engine"] = f"{engine.name} {engine.precision}"
+    report["failed"] = [{"image": name, "error": error} for name, error in failed]
     if verbose:
         print(format_report(report))
+    if failed:
+        raise SkippedInputsError(failed, total, result=report)
     return report
 
 

@@ -1,11 +1,13 @@
 """Scoring images with a segmentation model: the loop that ``predict`` and ``evaluate`` share.
 
 For each image: convert it to the model's input channels, resize it bilinearly to the model's input
-size, apply the model's preprocessing (the function training uses), run the model on batches
-(``predict_on_batch``: no per-call ``predict`` overhead; the flat head's ``(h*w, C)`` output is
-reshaped with the model's output size), and hand back the class scores ``(h, w, C)`` next to the
-original image. :func:`scores_to_mask` then resizes the scores to the original size and takes the
-argmax.
+size, apply the model's preprocessing (the function training uses), run the model on batches through an
+engine (:mod:`mobseg.inference.engines`; for a Keras model ``predict_on_batch``, no per-call ``predict``
+overhead; the flat head's ``(h*w, C)`` output is reshaped with the model's output size), and hand back
+the class scores ``(h, w, C)`` next to the original image. :func:`scores_to_mask` then resizes the scores
+to the original size and takes the argmax.
+
+This module imports numpy and Pillow only (no Keras, no TensorFlow), so exported engines can use it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import keras
 import numpy as np
 
 from mobseg.io.images import as_image_array, read_image, resize_image, to_channels
@@ -91,7 +92,7 @@ class ModelGeometry:
     preprocessing: str
 
     @classmethod
-    def of(cls, model: keras.Model) -> ModelGeometry:
+    def of(cls, model: Any) -> ModelGeometry:
         """Read the geometry of a mobseg model, or of a plain Keras model with a spatial output."""
         height, width, channels = model.inputs[0].shape[1:4]
         if not height or not width or not channels:
@@ -111,6 +112,17 @@ class ModelGeometry:
         preprocessing = model.preprocessing if hasattr(model, "architecture") else "none"
         return cls((int(height), int(width)), int(channels), output_size, preprocessing)
 
+    def prepare_one(self, image: np.ndarray) -> np.ndarray:
+        """One image as a float32 model input ``(H, W, C)``: channels, bilinear resize, preprocessing.
+
+        Example:
+            >>> ModelGeometry((8, 8), 3, (4, 4), "unit").prepare_one(np.full((5, 7), 255, np.uint8)).max()
+            1.0
+        """
+        height, width = self.input_size
+        x = resize_image(to_channels(image, self.channels), height, width)
+        return np.asarray(preprocess_images(x, self.preprocessing), dtype=np.float32)
+
     def prepare(self, images: list[np.ndarray]) -> np.ndarray:
         """Stack images as one float32 model input: channels, bilinear resize, preprocessing.
 
@@ -119,9 +131,36 @@ class ModelGeometry:
             >>> g.prepare([np.zeros((5, 7), np.uint8)]).shape
             (1, 8, 8, 3)
         """
-        height, width = self.input_size
-        x = np.stack([resize_image(to_channels(image, self.channels), height, width) for image in images])
-        return preprocess_images(x, self.preprocessing).astype(np.float32)
+        return np.stack([self.prepare_one(image) for image in images])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The geometry as JSON-ready values (what an export's sidecar records).
+
+        Example:
+            >>> ModelGeometry((8, 8), 3, (4, 4), "unit").to_dict()["output_size"]
+            [4, 4]
+        """
+        return {
+            "input_size": list(self.input_size),
+            "channels": self.channels,
+            "output_size": list(self.output_size),
+            "preprocessing": self.preprocessing,
+        }
+
+    @classmethod
+    def from_dict(cls, info: dict[str, Any]) -> ModelGeometry:
+        """The inverse of :meth:`to_dict`.
+
+        Example:
+            >>> ModelGeometry.from_dict(ModelGeometry((8, 8), 3, (4, 4), "unit").to_dict()).input_size
+            (8, 8)
+        """
+        try:
+            height, width = (int(v) for v in info["input_size"])
+            out_h, out_w = (int(v) for v in info["output_size"])
+            return cls((height, width), int(info["channels"]), (out_h, out_w), str(info["preprocessing"]))
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"incomplete model geometry {info!r} ({err!r}).") from None
 
 
 def load_input(item: Any, index: int = 0) -> np.ndarray:
@@ -137,12 +176,14 @@ def load_input(item: Any, index: int = 0) -> np.ndarray:
 
 
 def score_images(
-    model: keras.Model, images: Iterable[np.ndarray], *, count: int, batch_size: int = 8, progress: bool = False
+    model: Any, images: Iterable[np.ndarray], *, count: int, batch_size: int = 8, progress: bool = False
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(original image, class scores (h, w, C))`` for each image, running the model on batches.
 
-    ``count`` sizes the progress bar. The last, partial batch is padded to ``batch_size`` when earlier
-    batches ran, so the model sees one batch shape (no retracing).
+    ``model`` is a Keras model, an engine (:func:`mobseg.inference.engines.open_engine`) or an exported
+    file. ``count`` sizes the progress bar. The last, partial batch is padded to ``batch_size`` when
+    earlier batches ran, so the model sees one batch shape (no retracing). This is the simple,
+    sequential loop; :func:`mobseg.inference.predict_iter` overlaps reading, the model and writing.
 
     Example:
         >>> import mobseg
@@ -150,29 +191,27 @@ def score_images(
         >>> [s.shape for _, s in score_images(model, [np.zeros((50, 70, 3), np.uint8)], count=1)]
         [(32, 32, 2)]
     """
-    geometry = ModelGeometry.of(model)
-    output_h, output_w = geometry.output_size
-    bar = keras.utils.Progbar(count, unit_name="image") if progress else None
+    from mobseg.inference.engines import open_engine
+    from mobseg.inference.progress import ProgressBar
+
+    engine = open_engine(model)
+    bar = ProgressBar(count) if progress else None
     done, batch_index, pending = 0, 0, []
-
-    def run(batch: list[np.ndarray], pad: bool) -> np.ndarray:
-        x = geometry.prepare(batch)
-        if pad and len(batch) < batch_size:  # keep one batch shape: no retracing for the last batch
-            x = np.concatenate([x, np.zeros((batch_size - len(batch), *x.shape[1:]), x.dtype)])
-        scores = np.asarray(keras.ops.convert_to_numpy(model.predict_on_batch(x)), np.float32)
-        return scores[: len(batch)].reshape(len(batch), output_h, output_w, -1)
-
     for image in images:
         pending.append(image)
         if len(pending) == batch_size:
-            yield from zip(pending, run(pending, pad=False), strict=True)
+            x = engine.geometry.prepare(pending)
+            yield from zip(pending, engine.run_padded(x, batch_size, pad=False), strict=True)
             done, batch_index, pending = done + len(pending), batch_index + 1, []
             if bar is not None:
                 bar.update(done)
     if pending:
-        yield from zip(pending, run(pending, pad=batch_index > 0), strict=True)
+        x = engine.geometry.prepare(pending)
+        yield from zip(pending, engine.run_padded(x, batch_size, pad=batch_index > 0), strict=True)
         if bar is not None:
             bar.update(done + len(pending))
+    if bar is not None:
+        bar.close()
 
 
 __all__ = ["ModelGeometry", "load_input", "resize_scores", "score_images", "scores_to_mask"]
