@@ -366,3 +366,27 @@ def test_benchmark_measures_and_recommends(models, tmp_path, capsys):
     assert main([*argv, "--batch-size", "1", "--repeats", "1", "--warmup", "0", "--images", str(folder)]) == 0
     printed = capsys.readouterr().out
     assert "| keras | float32 |" in printed and "counting-engine" in printed and "batch 1: use keras float32" in printed
+
+
+def test_flip_tta_averages_an_image_with_its_mirror(tmp_path):
+    import mobseg
+    from mobseg.inference.engines import open_engine
+
+    model = mobseg.mobilenet_segnet(3, input_height=32, input_width=32, head="spatial")
+    x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype(np.float32)
+    plain = open_engine(model)
+    expected = 0.5 * (plain.run(x) + plain.run(x[:, :, ::-1])[:, :, ::-1])
+    with open_engine(model, tta="flip") as flipped:
+        np.testing.assert_allclose(flipped.run(x), expected, atol=1e-6)
+        assert flipped.describe().endswith("+ flip TTA")
+    # a symmetric image gives symmetric scores; the mask keeps the image's size
+    image = np.zeros((20, 30, 3), np.uint8)
+    image[:, 10:20] = 200
+    mask = mobseg.predict(model, image, tta="flip")
+    assert mask.shape == (20, 30) and np.array_equal(mask, mask[:, ::-1])
+    with pytest.raises(ValueError, match="tta"):
+        open_engine(model, tta="rotate")
+    # a ready engine handed in is not closed by the wrapper
+    wrapper = open_engine(plain, tta="flip")
+    wrapper.close()
+    assert plain.run(x).shape == (2, 16, 16, 3)

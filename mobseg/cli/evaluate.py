@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from mobseg.io.atomic import atomic_write_text
     from mobseg.io.errors import WriteError
 
-    engine = open_engine(args.model, args.engine, precision=args.precision, threads=args.threads)
+    engine = open_engine(args.model, args.engine, precision=args.precision, threads=args.threads, tta=args.tta)
     class_names = read_class_names(args.class_names) if args.class_names else None
     ignore_index = args.ignore_index if args.ignore_index is not None else engine.info.get("ignore_index")
     failures: list[tuple[str, str]] = []

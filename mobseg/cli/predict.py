@@ -40,6 +40,9 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         help="float32 (default); bfloat16/float16 are opt-in for OpenVINO, float16 for tflite from a .keras model",
     )
     parser.add_argument("--threads", type=int, default=None, help="threads of the engine (default: every CPU)")
+    parser.add_argument(
+        "--tta", choices=("flip",), default=None, help="test-time augmentation: average with the mirror image (2x work)"
+    )
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard else None
     class_names = read_class_names(args.class_names) if args.class_names else None
     start = time.perf_counter()
-    engine = open_engine(args.model, args.engine, precision=args.precision, threads=args.threads)
+    engine = open_engine(args.model, args.engine, precision=args.precision, threads=args.threads, tta=args.tta)
     results = predict_iter(
         engine,
         args.input,

@@ -116,6 +116,7 @@ def evaluate(
     engine: str | None = None,
     precision: str | None = None,
     threads: int | None = None,
+    tta: str | None = None,
     on_error: str = "skip",
     workers: int | None = None,
 ) -> dict[str, Any]:
@@ -126,7 +127,8 @@ def evaluate(
     ``colors``, see :mod:`mobseg.data.masks`) and must have their image's size. Pixels labelled
     ``ignore_index`` are not counted; any other label outside ``0..n_classes-1`` is an error.
     ``model`` is a Keras model, an engine or an exported file (``engine``, ``precision``, ``threads``
-    as :func:`mobseg.inference.engines.open_engine`); reading, the model and scoring overlap.
+    as :func:`mobseg.inference.engines.open_engine`; ``tta="flip"`` averages each image with its mirror
+    image); reading, the model and scoring overlap.
 
     The report is :func:`mobseg.metrics.segmentation_report` (pixel accuracy, mean class accuracy,
     per-class and mean IoU, frequency-weighted IoU, per-class and mean Dice, the confusion matrix)
@@ -147,7 +149,7 @@ def evaluate(
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     check_choice(on_error, "on_error", ON_ERROR)
     image_items, mask_items = _pair_inputs(images, masks)
-    opened = open_engine(model, engine, precision=precision, threads=threads)
+    opened = open_engine(model, engine, precision=precision, threads=threads, tta=tta)
     try:
         names = check_class_names(class_names, opened.n_classes) if class_names is not None else opened.class_names
         scorer = _PairScorer(mask_items, opened.n_classes, ignore_index, mask_format, colors)

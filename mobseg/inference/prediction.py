@@ -140,6 +140,7 @@ def predict_iter(
     engine: str | None = None,
     precision: str | None = None,
     threads: int | None = None,
+    tta: str | None = None,
     batch_size: int = 8,
     overlay: bool = False,
     legend: bool = False,
@@ -155,7 +156,8 @@ def predict_iter(
 
     ``model``: a Keras model, an engine, a ``.keras`` file / run folder, or an export (``.tflite``,
     ``.onnx``, ``.xml`` with its sidecar); ``engine`` / ``precision`` / ``threads`` as
-    :func:`mobseg.inference.engines.open_engine`. ``inputs`` as :func:`predict`, plus a ``.txt`` file
+    :func:`mobseg.inference.engines.open_engine`; ``tta="flip"`` averages each image with its mirror
+    image (twice the model work). ``inputs`` as :func:`predict`, plus a ``.txt`` file
     listing image paths. ``shard=(K, N)`` keeps the inputs of shard K of N (by a hash of the name:
     N machines with the same inputs split them without overlap). Nothing is kept between results:
     the memory of a folder run does not grow with the folder. ``on_error="skip"`` yields a failed
@@ -173,7 +175,7 @@ def predict_iter(
     items = select_shard(items, shard)
     if out_dir is not None:
         check_unique_stems(items)
-    opened = open_engine(model, engine, precision=precision, threads=threads)
+    opened = open_engine(model, engine, precision=precision, threads=threads, tta=tta)
     try:
         writer = _writer(opened, out_dir, overlay, legend, alpha, class_names, palette)
         writer.prepare()
@@ -205,6 +207,7 @@ def predict(
     engine: str | None = None,
     precision: str | None = None,
     threads: int | None = None,
+    tta: str | None = None,
     on_error: str = "skip",
     shard: tuple[int, int] | None = None,
     workers: int | None = None,
@@ -219,7 +222,7 @@ def predict(
     use this for large folders). Masks are uint8 class indices (uint16 above 256 classes).
 
     ``model`` may be a Keras model, an engine or an exported file; ``engine``, ``precision``,
-    ``threads``, ``shard`` and ``workers`` as :func:`predict_iter`.
+    ``threads``, ``tta``, ``shard`` and ``workers`` as :func:`predict_iter`.
 
     With ``out_dir``, for each input named ``<stem>`` (``image_0000``... for arrays) it writes, each
     atomically (temporary file in the same folder, then ``os.replace``):
@@ -244,7 +247,7 @@ def predict(
     """
     items, single = collect_inputs(inputs)
     show = progress if progress is not None else len(items) > batch_size
-    options = {"engine": engine, "precision": precision, "threads": threads, "batch_size": batch_size}
+    options = {"engine": engine, "precision": precision, "threads": threads, "tta": tta, "batch_size": batch_size}
     options.update(overlay=overlay, legend=legend, alpha=alpha, class_names=class_names, palette=palette)
     options.update(shard=shard, workers=workers, on_error="stop" if single else on_error, progress=bool(show))
     source = inputs if single else [item.item for item in items]  # a generator is read once

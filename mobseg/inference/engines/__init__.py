@@ -31,6 +31,7 @@ from mobseg.inference.engines.base import (
     default_threads,
 )
 from mobseg.inference.engines.keras_engine import KerasEngine, is_keras_model
+from mobseg.inference.engines.tta import TTA_MODES, FlipAveraged
 from mobseg.validation import check_choice
 
 #: File extension -> the engines that can run it (the first is the default).
@@ -81,7 +82,12 @@ def _file_engine(path: str, engine: str | None, precision: str | None, threads: 
 
 
 def open_engine(
-    model: Any, engine: str | None = None, *, precision: str | None = None, threads: int | None = None
+    model: Any,
+    engine: str | None = None,
+    *,
+    precision: str | None = None,
+    threads: int | None = None,
+    tta: str | None = None,
 ) -> Engine:
     """An :class:`Engine` for ``model`` on ``engine`` (``"keras"``, ``"tflite"``, ``"onnxruntime"``, ``"openvino"``).
 
@@ -93,12 +99,18 @@ def open_engine(
     ``precision`` is ``"float32"`` (default), or for OpenVINO ``"bfloat16"`` / ``"float16"`` (opt-in: the
     engine reports the precision the CPU really runs). ``threads`` defaults to every CPU.
 
+    ``tta="flip"`` averages each image's scores with its mirror image's (:class:`FlipAveraged`).
+
     Raises :class:`EngineNotInstalledError` (one line with the pip command) when the engine is missing.
 
     Example:
         >>> open_engine("roads.tflite").describe()  # doctest: +SKIP
         'tflite int8 (roads.tflite)'
     """
+    if tta is not None:
+        check_choice(tta, "tta", TTA_MODES)
+        inner = open_engine(model, engine, precision=precision, threads=threads)
+        return FlipAveraged(inner, owns_inner=inner is not model)
     if engine is not None:
         check_choice(engine, "engine", ENGINES)
     if precision is not None:
