@@ -59,7 +59,8 @@ class RunFolder:
 
         The lock is an advisory ``flock`` on ``.lock``: the operating system releases it when its process
         ends, however it ends, so a lock left by a killed process is simply taken over. Inside the block,
-        temporary files that interrupted writes left behind are removed.
+        temporary files that interrupted writes left behind are removed; once the run is complete, the
+        ``.lock`` file is removed too.
 
         Example:
             >>> with RunFolder("runs/x").lock():  # doctest: +SKIP
@@ -77,6 +78,8 @@ class RunFolder:
             handle.flush()
             remove_temporary_files(self.root)
             yield
+            if (self.read_config() or {}).get("status") == "complete":  # a finished folder keeps only its results
+                self.lock_file.unlink(missing_ok=True)
         finally:
             handle.close()
 
