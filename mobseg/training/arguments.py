@@ -25,7 +25,8 @@ class TrainArguments:
 
     :meth:`check` raises a one-sentence ``ValueError`` for the first bad argument, normalises the
     numbers and fills in the derived values: the listed training and validation pairs, the augmentation,
-    the distribution and the default ``fine_tune_learning_rate``.
+    the distribution, the default ``fine_tune_learning_rate`` and the run's :class:`Optimization` (loss,
+    optimizer, clipping, learning-rate schedule; the canonical loss name and the weight decay in use).
 
     Example:
         >>> args = TrainArguments(**arguments_of_train).check()  # doctest: +SKIP
