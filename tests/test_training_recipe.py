@@ -3,6 +3,7 @@ class weight modes, and the one-sentence errors for bad settings."""
 
 import json
 import math
+import types
 
 import keras
 import numpy as np
@@ -14,7 +15,7 @@ from mobseg.data.class_weights import damp_weights, resolve_class_weights
 from mobseg.datasets import make_shapes
 from mobseg.schedules import RunLearningRate, schedule_factor
 from mobseg.training import read_history_csv, train
-from mobseg.training.callbacks import stall_reason
+from mobseg.training.callbacks import EarlyStop, stall_reason
 from mobseg.training.optimization import Optimization
 
 
@@ -173,6 +174,19 @@ def test_stall_reason_needs_patience_epochs_without_a_new_best():
     assert stall_reason(rows[:3], "val_mean_iou", 2) is None
     assert "best, 0.5000 at epoch 2 (stopped after epoch 4)" in stall_reason(rows[:4], "val_mean_iou", 2)
     assert stall_reason([{"epoch": 0, "val_mean_iou": float("nan")}], "val_mean_iou", 1) is None
+
+
+def test_early_stop_decides_nothing_at_the_runs_last_epoch():
+    log = types.SimpleNamespace(rows=[{"epoch": e, "m": v} for e, v in enumerate([0.5, 0.4, 0.4])])
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    at_the_end = EarlyStop(log, "m", 1, last_epoch=2)
+    at_the_end.set_model(model)
+    at_the_end.on_epoch_end(2)
+    assert at_the_end.reason is None and not getattr(model, "stop_training", False)
+    before_the_end = EarlyStop(log, "m", 1, last_epoch=5)
+    before_the_end.set_model(model)
+    before_the_end.on_epoch_end(2)
+    assert before_the_end.reason.startswith("m did not improve for 1 epochs") and model.stop_training
 
 
 def test_class_weight_modes_damp_the_median_frequency_weights(shapes):

@@ -235,22 +235,33 @@ class EarlyStop(keras.callbacks.Callback):
     """Stop training once ``monitor`` has not improved for ``patience`` epochs (:func:`stall_reason`).
 
     ``history`` (a :class:`HistoryLog` earlier in the callback list) supplies the rows, those of earlier
-    sessions included; ``reason`` says why it stopped (``None`` while it has not).
+    sessions included; ``reason`` says why it stopped (``None`` while it has not). Nothing is decided at
+    ``last_epoch`` (the run's last), where the run ends anyway.
 
     Example:
         >>> stop = EarlyStop(log, monitor="val_mean_iou", patience=5)  # doctest: +SKIP
     """
 
-    def __init__(self, history: HistoryLog, monitor: str, patience: int, guard: DivergenceGuard | None = None):
+    def __init__(
+        self,
+        history: HistoryLog,
+        monitor: str,
+        patience: int,
+        guard: DivergenceGuard | None = None,
+        last_epoch: int | None = None,
+    ):
         super().__init__()
         self.history = history
         self.monitor = monitor
         self.patience = int(patience)
         self.guard = guard
+        self.last_epoch = last_epoch
         self.reason: str | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.guard is not None and self.guard.diverged:
+        if (self.guard is not None and self.guard.diverged) or (
+            self.last_epoch is not None and epoch >= self.last_epoch
+        ):
             return
         rows = [row for row in self.history.rows if row.get("epoch", 0) <= epoch]
         self.reason = stall_reason(rows, self.monitor, self.patience)

@@ -111,6 +111,7 @@ class PhaseRunner:
     early_stopping_patience: int | None = None
     #: Why the run stopped before its last epoch (early stopping), ``None`` if it did not.
     stop_reason: str | None = field(init=False, default=None)
+    _last_epoch: int | None = field(init=False, default=None, repr=False)
 
     def run(self, model: Any, phases: Sequence[Phase], *, copy_into_scope: bool = False) -> Any:
         """Train ``model`` through ``phases``; returns it (same object, trained weights).
@@ -118,6 +119,7 @@ class PhaseRunner:
         ``copy_into_scope``: train a copy made inside the distribution's scope (a model built outside it).
         """
         given = model
+        self._last_epoch = max(phase.end_epoch for phase in phases) - 1 if phases else None
         if copy_into_scope:  # variables must be created inside the strategy's scope
             model = self._fresh_copy(model)
         for phase in phases:
@@ -174,7 +176,8 @@ class PhaseRunner:
     def _early_stop(self, history: HistoryLog, guard: DivergenceGuard) -> list[EarlyStop]:
         if self.early_stopping_patience is None:
             return []
-        return [EarlyStop(history, self.monitor, self.early_stopping_patience, guard=guard)]
+        last = self._last_epoch
+        return [EarlyStop(history, self.monitor, self.early_stopping_patience, guard=guard, last_epoch=last)]
 
     def _stopped_before(self, epoch: int) -> bool:
         """True (and ``stop_reason`` set) when the rows of the epochs before ``epoch`` already met the stop rule."""
