@@ -3,8 +3,8 @@
 ``import mobseg`` is light: the public names load on first use (PEP 562), so the command line starts fast
 and a prediction through an exported engine never imports Keras or TensorFlow. The model factories
 (``mobseg.mobilenet_segnet``, ``mobseg.vgg_unet``, ...) come from the registry, not from a list kept here.
-mobseg's Keras objects (``SegmentationModel``, its loss and metric) are registered as soon as Keras is
-imported, whoever imports it, so ``keras.saving.load_model("m.keras")`` works after ``import mobseg``.
+mobseg's Keras objects (``SegmentationModel``, its losses, metric and learning-rate schedule) are registered as
+soon as Keras is imported, whoever imports it, so ``keras.saving.load_model("m.keras")`` works after ``import mobseg``.
 
 Example:
     >>> import mobseg
@@ -49,7 +49,12 @@ _EXPORTS: dict[str, str] = {
     "evaluate": "mobseg.inference",
     "load_model": "mobseg.inference",
     "predict": "mobseg.inference",
+    "CombinedLoss": "mobseg.losses",
+    "LovaszSoftmaxLoss": "mobseg.losses",
     "SegmentationCrossentropy": "mobseg.losses",
+    "SegmentationDiceLoss": "mobseg.losses",
+    "SegmentationFocalLoss": "mobseg.losses",
+    "make_loss": "mobseg.losses",
     "MeanIoU": "mobseg.metrics",
     "confusion_matrix": "mobseg.metrics",
     "segmentation_report": "mobseg.metrics",
@@ -65,7 +70,7 @@ _EXPORTS: dict[str, str] = {
 
 
 #: Modules that register Keras serializables; imported right after Keras itself.
-_KERAS_REGISTRATIONS = ("mobseg.model", "mobseg.losses", "mobseg.metrics.keras_metric")
+_KERAS_REGISTRATIONS = ("mobseg.model", "mobseg.losses", "mobseg.metrics.keras_metric", "mobseg.schedules")
 
 
 def _register_with_keras() -> None:

@@ -26,12 +26,18 @@ def test_train_command_writes_a_run_folder(shapes, tmp_path, capsys):
     args += ["--val-images", shapes.val_images, "--val-masks", shapes.val_masks, "--n-classes", "4"]
     args += ["--input-size", "32x32", "--epochs", "1", "--batch-size", "3", "--class-weights", "balanced"]
     args += ["--model-arg", "alpha=0.25", "--class-names", "bg,circle,rect,tri", "--quiet", "--out", str(out)]
+    args += ["--loss", "ce+0.5*lovasz", "--lr-schedule", "polynomial", "--warmup-epochs", "0.5"]
+    args += ["--optimizer", "adamw", "--weight-decay", "0.001", "--clipnorm", "2", "--early-stopping-patience", "3"]
     assert main(args) == 0
     assert "best val_mean_iou" in capsys.readouterr().out
     info = json.loads((out / "training.json").read_text())
     assert info["model"]["kwargs"]["alpha"] == 0.25 and info["input_size"] == [32, 32]
     assert info["class_names"] == ["bg", "circle", "rect", "tri"] and len(info["class_weights"]["values"]) == 4
+    assert info["loss"] == "ce+0.5*lovasz" and info["optimizer"] == "adamw" and info["weight_decay"] == 0.001
+    assert info["lr_schedule"]["name"] == "polynomial" and info["lr_schedule"]["warmup_steps"] == 1
+    assert info["clipnorm"] == 2.0 and info["early_stopping"]["patience"] == 3
     assert sorted(p.name for p in out.iterdir()) == [
+        ".lock",  # the run-folder lock (mobseg.training.run_folder), released but left in place
         "checkpoints",
         "curves.png",
         "history.csv",
@@ -40,6 +46,12 @@ def test_train_command_writes_a_run_folder(shapes, tmp_path, capsys):
     ]
     assert main(args) == 2  # a finished run is not overwritten
     assert "finished run" in capsys.readouterr().err
+
+
+def test_train_command_names_the_valid_losses(shapes, capsys):
+    args = ["train", "--images", shapes.train_images, "--masks", shapes.train_masks, "--n-classes", "4"]
+    assert main([*args, "--loss", "ce+jaccard"]) == 2
+    assert "unknown loss term 'jaccard' in 'ce+jaccard'; use ce, dice, focal, lovasz" in capsys.readouterr().err
 
 
 def test_train_command_needs_n_classes(shapes, capsys):

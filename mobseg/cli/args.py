@@ -68,22 +68,26 @@ def parse_size(text: str) -> tuple[int, int]:
     return values[0], values[1]
 
 
+#: ``--class-weights`` modes (see :func:`mobseg.data.class_weights.resolve_class_weights`).
+CLASS_WEIGHT_CHOICES = ("none", "balanced", "balanced_sqrt", "balanced_log")
+
+
 def parse_class_weights(text: str | None) -> str | list[float] | None:
-    """``"balanced"``, a comma-separated list of numbers, or ``None``.
+    """A mode (``"balanced"``, ``"balanced_sqrt"``, ``"balanced_log"``), a comma-separated list of numbers, or ``None``.
 
     Example:
-        >>> parse_class_weights("1,2.5")
-        [1.0, 2.5]
+        >>> parse_class_weights("1,2.5"), parse_class_weights("balanced_sqrt")
+        ([1.0, 2.5], 'balanced_sqrt')
     """
     if text is None or text == "none":
         return None
-    if text == "balanced":
+    if text in CLASS_WEIGHT_CHOICES:
         return text
     try:
         return [float(v) for v in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"bad --class-weights {text!r}: use 'balanced' or numbers like 1,2,0.5"
+            f"bad --class-weights {text!r}: use one of {', '.join(CLASS_WEIGHT_CHOICES)} or numbers like 1,2,0.5"
         ) from None
 
 
@@ -149,7 +153,25 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--freeze-encoder-epochs", type=int, default=0, help="first epochs with the encoder frozen")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--fine-tune-learning-rate", type=float, default=None, help="default: learning rate / 10")
-    parser.add_argument("--class-weights", type=parse_class_weights, default=None, help="'balanced' or w0,w1,...")
+    parser.add_argument(
+        "--class-weights",
+        type=parse_class_weights,
+        default=None,
+        help="none (default), balanced (median frequency), balanced_sqrt or balanced_log (damped), or w0,w1,...",
+    )
+    parser.add_argument(
+        "--loss", default="ce", help="ce (default), dice, focal, lovasz, or a sum: ce+dice, ce+0.5*lovasz"
+    )
+    parser.add_argument(
+        "--lr-schedule", choices=("constant", "cosine", "polynomial"), default="constant", help="over all epochs"
+    )
+    parser.add_argument("--warmup-epochs", type=float, default=0.0, help="linear warm-up at the start (e.g. 1)")
+    parser.add_argument("--optimizer", choices=("adam", "adamw"), default="adam")
+    parser.add_argument("--weight-decay", type=float, default=None, help="AdamW's decoupled decay (default 0.01)")
+    parser.add_argument("--clipnorm", type=float, default=None, help="clip the global gradient norm, e.g. 1.0")
+    parser.add_argument(
+        "--early-stopping-patience", type=int, default=None, help="stop after N epochs without a better val mean IoU"
+    )
     parser.add_argument("--batchnorm-momentum", type=float, default=None, help="e.g. 0.9 for short runs")
     parser.add_argument("--no-augment", action="store_true", help="turn off flips, scale/crop and colour jitter")
     parser.add_argument("--cache", action="store_true", help="keep decoded images in memory")
@@ -193,6 +215,13 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
         "learning_rate": args.learning_rate,
         "fine_tune_learning_rate": args.fine_tune_learning_rate,
         "class_weights": args.class_weights,
+        "loss": args.loss,
+        "lr_schedule": args.lr_schedule,
+        "warmup_epochs": args.warmup_epochs,
+        "optimizer": args.optimizer,
+        "weight_decay": args.weight_decay,
+        "clipnorm": args.clipnorm,
+        "early_stopping_patience": args.early_stopping_patience,
         "batchnorm_momentum": args.batchnorm_momentum,
         "augment": not args.no_augment,
         "cache": args.cache,

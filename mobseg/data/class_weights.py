@@ -1,4 +1,19 @@
-"""Class imbalance: pixel statistics of the training masks and median-frequency class weights."""
+"""Class imbalance: pixel statistics of the training masks and class weights from them.
+
+Class weights reach the loss as per-pixel sample weights. The modes of :func:`resolve_class_weights`, from
+none to strongest:
+
+* ``"none"`` (or ``None``): every pixel counts the same; the loss follows the pixels, so frequent classes
+  dominate (best pixel accuracy; rare classes are under-predicted);
+* ``"balanced_log"``: ``log2(1 + b)`` of the median-frequency weight ``b`` (1 at the median class, growing
+  slowly for rare classes);
+* ``"balanced_sqrt"``: ``sqrt(b)``: the median-frequency weights damped by a square root;
+* ``"balanced"``: ``b`` itself (median-frequency balancing, SegNet's): every class counts about the same, which
+  raises rare classes' accuracy but makes the model paint them far larger than they are, costing IoU.
+
+Which of the damped ones is milder depends on the data: ``sqrt`` compresses the ratio between the largest and
+the smallest weight more, ``log`` keeps frequent classes lower.
+"""
 
 from __future__ import annotations
 
@@ -75,6 +90,31 @@ def median_frequency_weights(counts: Sequence[int], present_pixels: Sequence[int
     return [round(float(median / f), 6) if f > 0 else 0.0 for f in freq]
 
 
+#: Class weight modes :func:`resolve_class_weights` computes from the training masks ("none": no weights).
+CLASS_WEIGHT_MODES = ("none", "balanced", "balanced_sqrt", "balanced_log")
+
+
+def damp_weights(weights: Sequence[float], mode: str) -> list[float]:
+    """Median-frequency ``weights`` as ``mode`` uses them: as they are, square-rooted, or ``log2(1 + w)``.
+
+    Each maps 0 to 0 and 1 to 1, so the median class keeps weight 1 and unseen classes 0.
+
+    Example:
+        >>> damp_weights([0.25, 1.0, 9.0], "balanced_sqrt")
+        [0.5, 1.0, 3.0]
+        >>> damp_weights([0.0, 1.0, 3.0], "balanced_log")
+        [0.0, 1.0, 2.0]
+    """
+    values = np.asarray(weights, np.float64)
+    if mode == "balanced_sqrt":
+        values = np.sqrt(values)
+    elif mode == "balanced_log":
+        values = np.log2(1.0 + values)
+    elif mode != "balanced":
+        raise ValueError(f"class weight mode {mode!r} is not one of {', '.join(CLASS_WEIGHT_MODES)}.")
+    return [round(float(v), 6) for v in values]
+
+
 def resolve_class_weights(
     class_weights: str | Sequence[float] | None,
     n_classes: int,
@@ -83,27 +123,35 @@ def resolve_class_weights(
     mask_format: str = "index",
     colors: Any = None,
 ) -> list[float] | None:
-    """``None``, an explicit list (checked), or ``"balanced"`` (median frequency from ``pairs``' masks).
+    """The per-class weights of a mode (see the module doc) computed from ``pairs``' masks, or a checked list.
+
+    ``None`` or ``"none"``: no weights (``None``). ``"balanced"``, ``"balanced_sqrt"``, ``"balanced_log"``:
+    median-frequency weights, damped by :func:`damp_weights`. A list: one finite weight >= 0 per class.
 
     Example:
         >>> resolve_class_weights([1, 2.5], 2)
         [1.0, 2.5]
+        >>> resolve_class_weights("none", 2) is None
+        True
     """
-    if class_weights is None:
+    if class_weights is None or class_weights == "none":
         return None
     if isinstance(class_weights, str):
-        if class_weights != "balanced":
+        if class_weights not in CLASS_WEIGHT_MODES:
             raise ValueError(
-                f"class_weights={class_weights!r}: use 'balanced', a list of {n_classes} numbers, or None."
+                f"class_weights={class_weights!r}: use one of {', '.join(CLASS_WEIGHT_MODES)}, "
+                f"or a list of {n_classes} numbers."
             )
         if not pairs:
-            raise ValueError("class_weights='balanced' needs the training pairs to count pixels.")
+            raise ValueError(f"class_weights={class_weights!r} needs the training pairs to count pixels.")
         counts, present = class_statistics(pairs, n_classes, ignore_index, mask_format, colors)
-        return median_frequency_weights(counts, present)
+        return damp_weights(median_frequency_weights(counts, present), class_weights)
     try:
         weights = [float(w) for w in class_weights]
     except (TypeError, ValueError):
-        raise ValueError(f"class_weights must be 'balanced' or a list of numbers; got {class_weights!r}.") from None
+        raise ValueError(
+            f"class_weights must be one of {', '.join(CLASS_WEIGHT_MODES)} or a list of numbers; got {class_weights!r}."
+        ) from None
     if len(weights) != n_classes:
         raise ValueError(f"class_weights has {len(weights)} values but there are {n_classes} classes; give one each.")
     if any(not np.isfinite(w) or w < 0 for w in weights):
@@ -111,4 +159,11 @@ def resolve_class_weights(
     return weights
 
 
-__all__ = ["class_statistics", "mask_class_counts", "median_frequency_weights", "resolve_class_weights"]
+__all__ = [
+    "CLASS_WEIGHT_MODES",
+    "damp_weights",
+    "class_statistics",
+    "mask_class_counts",
+    "median_frequency_weights",
+    "resolve_class_weights",
+]

@@ -78,11 +78,11 @@ class MeanIoU(keras.metrics.Metric):
             weight = ops.reshape(weight, (batch, -1))
             weight = ops.broadcast_to(weight, ops.shape(labels))
             valid = ops.logical_and(valid, ops.greater(weight, 0))
-        labels = ops.reshape(ops.where(valid, ops.cast(labels, "int32"), 0), (-1,))
-        keep = ops.reshape(ops.cast(valid, "float32"), (-1, 1))
+        # Pixels not counted get label -1: its one-hot row is all zeros on every backend, so no mask multiply.
+        labels = ops.reshape(ops.where(valid, ops.cast(labels, "int32"), -1), (-1,))
         # One-hot matmul instead of bincount: XLA compiles it (``jit_compile=True``) on every device, and
         # 0/1 products summed in float32 are exact up to 2**24 pixels per batch.
-        true_hot = ops.one_hot(labels, n, dtype="float32") * keep
+        true_hot = ops.one_hot(labels, n, dtype="float32")
         pred_hot = ops.one_hot(ops.reshape(ops.cast(pred_labels, "int32"), (-1,)), n, dtype="float32")
         counts = ops.matmul(ops.transpose(true_hot), pred_hot)
         self.total_cm.assign_add(ops.cast(counts, self.total_cm.dtype))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,9 +11,11 @@ from typing import Any
 import keras
 
 from mobseg.data.augment import Augmentation
+from mobseg.data.class_weights import CLASS_WEIGHT_MODES
 from mobseg.data.masks import check_mask_format
 from mobseg.data.pairs import Pair, list_pairs
 from mobseg.training.distribute import Distribution
+from mobseg.training.optimization import Optimization
 from mobseg.validation import check_int, check_number, check_optional_int
 
 
@@ -22,7 +25,8 @@ class TrainArguments:
 
     :meth:`check` raises a one-sentence ``ValueError`` for the first bad argument, normalises the
     numbers and fills in the derived values: the listed training and validation pairs, the augmentation,
-    the distribution and the default ``fine_tune_learning_rate``.
+    the distribution, the default ``fine_tune_learning_rate`` and the run's :class:`Optimization` (loss,
+    optimizer, clipping, learning-rate schedule; the canonical loss name and the weight decay in use).
 
     Example:
         >>> args = TrainArguments(**arguments_of_train).check()  # doctest: +SKIP
@@ -45,6 +49,12 @@ class TrainArguments:
     freeze_encoder_epochs: int
     learning_rate: float
     fine_tune_learning_rate: float | None
+    lr_schedule: str
+    warmup_epochs: float
+    optimizer: str
+    weight_decay: float | None
+    clipnorm: float | None
+    loss: str
     class_weights: str | Sequence[float] | None
     ignore_index: int | None
     class_names: Sequence[str] | None
@@ -60,16 +70,20 @@ class TrainArguments:
     batchnorm_momentum: float | None
     distribute: Any
     verify_data: bool
+    early_stopping_patience: int | None
     # Filled in by check():
     train_pairs: list[Pair] = field(init=False, default_factory=list)
     validation_pairs: list[Pair] = field(init=False, default_factory=list)
     augmentation: Augmentation | None = field(init=False, default=None)
     distribution: Distribution = field(init=False, default_factory=Distribution)
+    optimization: Optimization = field(init=False, default_factory=Optimization)
 
     def check(self) -> TrainArguments:
         """Check every argument that needs no model (data folders are listed, not read); returns ``self``."""
         self._check_data()
         self._check_schedule()
+        self._check_optimization()
+        self._check_class_weights()
         self.ignore_index = check_optional_int(
             self.ignore_index, "ignore_index", hint=" Give the label value that loss and metrics skip, e.g. 255."
         )
@@ -98,6 +112,43 @@ class TrainArguments:
             raise ValueError("No training data: give images= and masks= folders, or pairs=[(image, mask), ...].")
         self.train_pairs = train_pairs
         self.validation_pairs = _as_pairs(self.val_images, self.val_masks, self.val_pairs, "Validation") or []
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Optimizer steps in one epoch: one pass over the training pairs in batches of ``batch_size``."""
+        return max(1, math.ceil(len(self.train_pairs) / self.batch_size))
+
+    def _check_optimization(self) -> None:
+        self.optimization = Optimization(
+            loss=self.loss,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            clipnorm=self.clipnorm,
+            lr_schedule=self.lr_schedule,
+            warmup_epochs=self.warmup_epochs,
+            epochs=self.epochs,
+            steps_per_epoch=self.steps_per_epoch,
+        ).checked()
+        self.loss, self.weight_decay = self.optimization.loss, self.optimization.weight_decay
+        self.clipnorm, self.warmup_epochs = self.optimization.clipnorm, self.optimization.warmup_epochs
+        self.early_stopping_patience = check_optional_int(
+            self.early_stopping_patience, "early_stopping_patience", minimum=1, hint=" E.g. 5 epochs."
+        )
+        if self.early_stopping_patience is not None and not self.validation_pairs:
+            raise ValueError(
+                "early_stopping_patience watches the validation mean IoU; give validation data (val_images= and "
+                "val_masks=, or val_pairs=) or leave early stopping off."
+            )
+
+    def _check_class_weights(self) -> None:
+        if isinstance(self.class_weights, str):
+            if self.class_weights not in CLASS_WEIGHT_MODES:
+                raise ValueError(
+                    f"class_weights={self.class_weights!r}: use one of {', '.join(CLASS_WEIGHT_MODES)}, or a list "
+                    "with one number per class."
+                )
+            if self.class_weights == "none":
+                self.class_weights = None
 
     def _check_schedule(self) -> None:
         self.epochs = check_int(self.epochs, "epochs", minimum=1)

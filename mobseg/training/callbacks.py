@@ -191,6 +191,84 @@ class DivergenceGuard(keras.callbacks.Callback):
             self._lowest = loss if self._lowest is None else min(self._lowest, loss)
 
 
+def best_row(history: list[dict[str, Any]], monitor: str) -> tuple[int | None, float | None]:
+    """(epoch, value) of the first epoch with the highest finite ``monitor`` in the history (the best checkpoint).
+
+    Example:
+        >>> best_row([{"epoch": 0, "m": 0.5}, {"epoch": 1, "m": 0.7}, {"epoch": 2, "m": 0.7}], "m")
+        (1, 0.7)
+    """
+    best: tuple[int | None, float | None] = (None, None)
+    for row in history:
+        value = row.get(monitor)
+        if isinstance(value, float) and math.isfinite(value) and (best[1] is None or value > best[1]):
+            best = (int(row["epoch"]), value)
+    return best
+
+
+def stall_reason(history: list[dict[str, Any]], monitor: str, patience: int) -> str | None:
+    """Why a run should stop early: ``monitor`` has not improved for ``patience`` epochs; ``None`` if it has.
+
+    "Improved" means a value above every earlier one. The decision depends on the history rows only, so a
+    resumed run (whose rows are read back from ``history.csv``) decides exactly as the uninterrupted one.
+
+    Example:
+        >>> rows = [{"epoch": e, "m": v} for e, v in enumerate([0.5, 0.6, 0.6, 0.55])]
+        >>> stall_reason(rows, "m", 2)
+        'm did not improve for 2 epochs after its best, 0.6000 at epoch 2 (stopped after epoch 4)'
+        >>> stall_reason(rows, "m", 3) is None
+        True
+    """
+    if not history:
+        return None
+    best_epoch, best_value = best_row(history, monitor)
+    last_epoch = max(int(row["epoch"]) for row in history)
+    if best_epoch is None or last_epoch - best_epoch < patience:
+        return None
+    return (
+        f"{monitor} did not improve for {patience} epochs after its best, {best_value:.4f} at epoch {best_epoch + 1} "
+        f"(stopped after epoch {last_epoch + 1})"
+    )
+
+
+class EarlyStop(keras.callbacks.Callback):
+    """Stop training once ``monitor`` has not improved for ``patience`` epochs (:func:`stall_reason`).
+
+    ``history`` (a :class:`HistoryLog` earlier in the callback list) supplies the rows, those of earlier
+    sessions included; ``reason`` says why it stopped (``None`` while it has not). Nothing is decided at
+    ``last_epoch`` (the run's last), where the run ends anyway.
+
+    Example:
+        >>> stop = EarlyStop(log, monitor="val_mean_iou", patience=5)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        history: HistoryLog,
+        monitor: str,
+        patience: int,
+        guard: DivergenceGuard | None = None,
+        last_epoch: int | None = None,
+    ):
+        super().__init__()
+        self.history = history
+        self.monitor = monitor
+        self.patience = int(patience)
+        self.guard = guard
+        self.last_epoch = last_epoch
+        self.reason: str | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if (self.guard is not None and self.guard.diverged) or (
+            self.last_epoch is not None and epoch >= self.last_epoch
+        ):
+            return
+        rows = [row for row in self.history.rows if row.get("epoch", 0) <= epoch]
+        self.reason = stall_reason(rows, self.monitor, self.patience)
+        if self.reason:
+            self.model.stop_training = True
+
+
 class EpochBackup(keras.callbacks.Callback):
     """After every epoch, the training state (weights and optimizer) in ``folder/epoch-NNNN.weights.h5``.
 
@@ -245,4 +323,13 @@ class EpochBackup(keras.callbacks.Callback):
             old.unlink(missing_ok=True)
 
 
-__all__ = ["Checkpoints", "DivergenceGuard", "EpochBackup", "HistoryLog", "weights_are_finite"]
+__all__ = [
+    "Checkpoints",
+    "DivergenceGuard",
+    "EarlyStop",
+    "EpochBackup",
+    "HistoryLog",
+    "best_row",
+    "stall_reason",
+    "weights_are_finite",
+]

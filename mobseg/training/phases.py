@@ -4,9 +4,12 @@ Epoch numbers run on across phases. Each phase keeps its state after every epoch
 (:class:`~mobseg.training.callbacks.EpochBackup`: weights and optimizer, written atomically, the last two
 kept) and resumes from the newest one; the end of every phase is kept as ``out/backup/<phase>_phase_end.npz``
 (its weights), so a run killed at any later moment, the final save included, goes on from there and no
-epoch runs twice. A loss or weights that stop being finite, or a loss that explodes, stop the run with
-:class:`FloatingPointError` (:class:`~mobseg.training.callbacks.DivergenceGuard`). An error in the input
-pipeline is re-raised as the one-sentence ``ValueError`` the data reader gave.
+epoch runs twice. The learning rate follows one curve over all phases (:class:`Optimization`), a function of
+the global step, so a resumed phase continues it exactly (its optimizer, step counter included, comes back from
+the backup). Early stopping (``early_stopping_patience``) decides from the history rows alone, so a resumed run
+that had already met the rule stops without training further. A loss or weights that stop being finite, or a
+loss that explodes, stop the run with :class:`FloatingPointError` (:class:`~mobseg.training.callbacks.DivergenceGuard`).
+An error in the input pipeline is re-raised as the one-sentence ``ValueError`` the data reader gave.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ import keras
 import numpy as np
 
 from mobseg.io.atomic import atomic_write
-from mobseg.losses import SegmentationCrossentropy
-from mobseg.training.callbacks import Checkpoints, DivergenceGuard, EpochBackup, HistoryLog
+from mobseg.training.callbacks import Checkpoints, DivergenceGuard, EarlyStop, EpochBackup, HistoryLog, stall_reason
 from mobseg.training.distribute import Distribution
 from mobseg.training.freezing import set_encoder_trainable
-from mobseg.training.run_folder import RunFolder
+from mobseg.training.optimization import Optimization, compile_for_training
+from mobseg.training.run_folder import RunFolder, read_history_csv
 
 
 @dataclass(frozen=True)
@@ -69,21 +72,6 @@ def plan_phases(
     return phases
 
 
-def compile_for_training(model: Any, learning_rate: float, *, ignore_index: int | None = None) -> None:
-    """Compile ``model`` as :func:`mobseg.train` does: Adam, mobseg's cross-entropy and mean IoU (sample-weighted).
-
-    Example:
-        >>> compile_for_training(model, 1e-3, ignore_index=255)  # doctest: +SKIP
-    """
-    from mobseg.metrics import MeanIoU
-
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=SegmentationCrossentropy(ignore_index=ignore_index, from_logits=model.outputs_logits),
-        weighted_metrics=[MeanIoU(model.n_classes, ignore_index=ignore_index)],
-    )
-
-
 def fresh_copy(model: Any) -> Any:
     """The same model (architecture and weights) as a new object.
 
@@ -119,6 +107,11 @@ class PhaseRunner:
     callbacks: Sequence[keras.callbacks.Callback] = ()
     verbose: int = 1
     data_errors: list[str] = field(default_factory=list)
+    optimization: Optimization = field(default_factory=Optimization)
+    early_stopping_patience: int | None = None
+    #: Why the run stopped before its last epoch (early stopping), ``None`` if it did not.
+    stop_reason: str | None = field(init=False, default=None)
+    _last_epoch: int | None = field(init=False, default=None, repr=False)
 
     def run(self, model: Any, phases: Sequence[Phase], *, copy_into_scope: bool = False) -> Any:
         """Train ``model`` through ``phases``; returns it (same object, trained weights).
@@ -126,6 +119,7 @@ class PhaseRunner:
         ``copy_into_scope``: train a copy made inside the distribution's scope (a model built outside it).
         """
         given = model
+        self._last_epoch = max(phase.end_epoch for phase in phases) - 1 if phases else None
         if copy_into_scope:  # variables must be created inside the strategy's scope
             model = self._fresh_copy(model)
         for phase in phases:
@@ -137,6 +131,8 @@ class PhaseRunner:
                 model = self._end_frozen_phase(model, phase)
             else:
                 self._save_end(model, phase)
+            if self.stop_reason:
+                break
         if model is not given:  # hand the result back in the caller's model object
             given.set_weights(model.get_weights())
         return given
@@ -144,16 +140,17 @@ class PhaseRunner:
     def _fit(self, model: Any, phase: Phase) -> None:
         if phase.frozen:
             set_encoder_trainable(model, False, list(self.encoder_layers))
+        learning_rate = self.optimization.learning_rate(phase.learning_rate, phase.first_epoch)
         with self._scope():
-            compile_for_training(model, phase.learning_rate, ignore_index=self.ignore_index)
+            compile_for_training(model, learning_rate, ignore_index=self.ignore_index, optimization=self.optimization)
         history = HistoryLog(self.folder.history_csv, phase=phase.name)
         guard = DivergenceGuard(history)
         checkpoints = Checkpoints(self.folder.checkpoints, monitor=self.monitor, history=history, guard=guard)
         backup = EpochBackup(self.folder.backup / phase.name, guard=guard)
         start = backup.restore(model, default=phase.first_epoch)
-        if start >= phase.end_epoch:  # killed after the phase's last epoch, before its end was recorded
+        if start >= phase.end_epoch or self._stopped_before(start):  # nothing left to train in this phase
             return
-        callbacks = [guard, history, checkpoints, backup, *self.callbacks]
+        callbacks = [guard, history, checkpoints, backup, *self._early_stop(history, guard), *self.callbacks]
         try:
             with self._scope():
                 model.fit(
@@ -174,6 +171,21 @@ class PhaseRunner:
                 f"training diverged in the {phase.name} phase: {guard.diverged}. The checkpoints hold the last "
                 "finite epoch; lower the learning rate (e.g. learning_rate=1e-4) and train into a new --out folder."
             )
+        self.stop_reason = next((cb.reason for cb in callbacks if isinstance(cb, EarlyStop) and cb.reason), None)
+
+    def _early_stop(self, history: HistoryLog, guard: DivergenceGuard) -> list[EarlyStop]:
+        if self.early_stopping_patience is None:
+            return []
+        last = self._last_epoch
+        return [EarlyStop(history, self.monitor, self.early_stopping_patience, guard=guard, last_epoch=last)]
+
+    def _stopped_before(self, epoch: int) -> bool:
+        """True (and ``stop_reason`` set) when the rows of the epochs before ``epoch`` already met the stop rule."""
+        if self.early_stopping_patience is None:
+            return False
+        rows = [row for row in read_history_csv(self.folder.history_csv) if row.get("epoch", 0) < epoch]
+        self.stop_reason = stall_reason(rows, self.monitor, self.early_stopping_patience)
+        return self.stop_reason is not None
 
     def _end_frozen_phase(self, model: Any, phase: Phase) -> Any:
         """Unfreeze, keep the phase's weights for a resumed run and go on with a fresh copy (:func:`fresh_copy`)."""

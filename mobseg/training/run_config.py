@@ -24,6 +24,12 @@ RESUME_KEYS: tuple[str, ...] = (
     "batch_size",
     "learning_rate",
     "fine_tune_learning_rate",
+    "lr_schedule",
+    "optimizer",
+    "weight_decay",
+    "clipnorm",
+    "loss",
+    "early_stopping",
     "ignore_index",
     "class_weights",
     "mask_format",
@@ -74,9 +80,13 @@ class RunConfig:
     frozen_layers: int
     batch_size: int
     optimizer: str
+    weight_decay: float
+    clipnorm: float | None
     learning_rate: float
     fine_tune_learning_rate: float
+    lr_schedule: dict[str, Any]
     loss: str
+    early_stopping: dict[str, Any] | None
     batchnorm_momentum: float | None
     augment: dict[str, Any] | None
     cache: bool
@@ -118,10 +128,14 @@ class RunConfig:
             freeze_encoder_epochs=args.freeze_encoder_epochs,
             frozen_layers=frozen_layers,
             batch_size=args.batch_size,
-            optimizer="adam",
+            optimizer=args.optimization.optimizer,
+            weight_decay=args.optimization.weight_decay,
+            clipnorm=args.optimization.clipnorm,
             learning_rate=args.learning_rate,
             fine_tune_learning_rate=args.fine_tune_learning_rate,
-            loss="SegmentationCrossentropy (sample-weighted mean)",
+            lr_schedule=args.optimization.record(),
+            loss=args.optimization.loss,
+            early_stopping=_early_stopping(args),
             batchnorm_momentum=args.batchnorm_momentum,
             augment=args.augmentation.to_dict() if args.augmentation else None,
             cache=bool(args.cache),
@@ -168,14 +182,20 @@ class RunConfig:
         best_epoch: int | None,
         best_value: float | None,
         session_seconds: float,
+        stop_reason: str | None = None,
     ) -> None:
-        """Mark the run complete: when it finished, how long this session took, its results and its files."""
+        """Mark the run complete: when it finished, how long this session took, its results and its files.
+
+        ``stop_reason`` says why the run ended before its last epoch (early stopping); ``result.stopped_early``
+        records it (``None``: every epoch ran).
+        """
         self.status, self.finished = "complete", _now()
         self.last_session_seconds = round(session_seconds, 1)
         self.result = {
             "epochs_done": len(history),
             "best_epoch": best_epoch,
             f"best_{self.monitor}": best_value,
+            "stopped_early": stop_reason,
             "final": history[-1] if history else {},
         }
         self.files = {
@@ -212,6 +232,12 @@ class RunConfig:
                 "resume it with the same settings, or choose a new --out folder."
             )
         return previous
+
+
+def _early_stopping(args: TrainArguments) -> dict[str, Any] | None:
+    if args.early_stopping_patience is None:
+        return None
+    return {"monitor": args.monitor, "patience": args.early_stopping_patience}
 
 
 def _weights_setting(class_weights: Any) -> str | None:

@@ -5,6 +5,17 @@ inference mode) at ``learning_rate``, then the whole model at ``fine_tune_learni
 ``learning_rate / 10`` after a frozen phase). Epoch numbers run on across phases. One epoch is one
 pass over the training pairs.
 
+Recipe: ``loss`` is ``"ce"`` (cross-entropy, the default), ``"dice"``, ``"focal"``, ``"lovasz"`` (Lovász-softmax,
+a surrogate of IoU) or a weighted sum such as ``"ce+dice"`` or ``"ce+0.5*lovasz"`` (:mod:`mobseg.losses`); class
+weights weigh every term per pixel. ``lr_schedule`` (``"constant"``, ``"cosine"``, ``"polynomial"``: power 0.9) is
+one per-step curve over the whole run, both phases, after a linear warm-up of ``warmup_epochs`` (fractions
+allowed); each phase's rate is its base rate times the curve (:mod:`mobseg.schedules`). ``optimizer`` is
+``"adam"`` or ``"adamw"`` (decoupled ``weight_decay``, default 0.01, not applied to biases and BatchNorm);
+``clipnorm`` clips the global norm of each step's gradients. ``early_stopping_patience=N`` stops once the
+validation mean IoU has not improved for N epochs (validation data needed): the run ends ``complete`` with
+the reason in ``training.json`` (``result.stopped_early``); the final model is the last epoch's,
+``checkpoints/best.keras`` the best. All of it is recorded in ``training.json`` and must match to resume.
+
 Resume: running again with the same ``out`` folder continues an unfinished run where it stopped (the state
 after every epoch is kept in ``out/backup``, see :mod:`mobseg.training.phases`); the settings must be the
 same. A folder that holds a finished run is refused (use a new ``out``).
@@ -28,7 +39,6 @@ is the global batch, split across the replicas; a model passed in is rebuilt ins
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import time
@@ -45,6 +55,7 @@ from mobseg.data.pipeline import model_dataset
 from mobseg.data.verify import verify_dataset
 from mobseg.model import SegmentationModel
 from mobseg.training.arguments import TrainArguments
+from mobseg.training.callbacks import best_row
 from mobseg.training.freezing import encoder_layer_names
 from mobseg.training.phases import PhaseRunner, plan_phases
 from mobseg.training.run_config import RESUME_KEYS, RunConfig
@@ -69,6 +80,7 @@ class TrainingRun:
     monitor: str = "val_mean_iou"
     best_epoch: int | None = None
     best_value: float | None = None
+    stopped_early: str | None = None
 
     @property
     def final(self) -> dict[str, Any]:
@@ -93,6 +105,12 @@ def train(
     freeze_encoder_epochs: int = 0,
     learning_rate: float = 1e-3,
     fine_tune_learning_rate: float | None = None,
+    lr_schedule: str = "constant",
+    warmup_epochs: float = 0.0,
+    optimizer: str = "adam",
+    weight_decay: float | None = None,
+    clipnorm: float | None = None,
+    loss: str = "ce",
     class_weights: str | Sequence[float] | None = None,
     ignore_index: int | None = None,
     class_names: Sequence[str] | None = None,
@@ -108,45 +126,39 @@ def train(
     batchnorm_momentum: float | None = None,
     distribute: Any = None,
     verify_data: bool = True,
+    early_stopping_patience: int | None = None,
 ) -> TrainingRun:
     """Train (fine-tune) a segmentation model on image/mask folders and write a run folder.
 
     Args:
         images, masks: folders paired by file stem (or ``pairs=[(image, mask), ...]``).
         n_classes: number of classes (labels 0..n_classes-1; ``ignore_index`` is extra).
-        val_images, val_masks / val_pairs: validation data; the best checkpoint is chosen by its mean IoU
-            (by the training mean IoU when there is none).
+        val_images, val_masks / val_pairs: validation data; its mean IoU picks the best checkpoint.
         model: a registry name (built with ``n_classes``, ``input_size`` and ``model_kwargs``) or a model.
         input_size: (height, width) of the model input; images are resized to it.
-        epochs: total epochs, frozen phase included; one epoch is one pass over the training pairs.
-        freeze_encoder_epochs: first epochs with the encoder frozen (BatchNorm in inference mode).
-        learning_rate, fine_tune_learning_rate: Adam learning rates of the two phases.
-        class_weights: ``None``, a list (one per class) or ``"balanced"`` (median-frequency balancing).
+        epochs, freeze_encoder_epochs: all epochs (one pass over the training pairs each); the first ones frozen.
+        learning_rate, fine_tune_learning_rate: base learning rates of the two phases.
+        lr_schedule, warmup_epochs, optimizer, weight_decay, clipnorm, loss, early_stopping_patience: the
+            recipe; see "Recipe" in the module doc.
+        class_weights: ``None``, ``"balanced"``, ``"balanced_sqrt"``, ``"balanced_log"`` or one number per class.
         ignore_index: label value counted in neither loss nor metrics (e.g. 255, or 11 for CamVid).
         class_names: one name per class (stored in ``model.architecture["class_names"]``).
         mask_format, colors: how masks are read (see :mod:`mobseg.data.masks`).
-        augment: ``True`` (defaults), ``False``, a dict or an :class:`~mobseg.data.Augmentation`.
-        cache: keep decoded images in memory after the first epoch.
+        augment, cache: ``True``/``False``, a dict or an :class:`~mobseg.data.Augmentation`; keep decoded images.
         out: the run folder; the same folder again resumes an unfinished run.
-        callbacks: extra Keras callbacks for both phases.
-        num_parallel_calls: tf.data parallelism (``None``: autotuned).
-        batchnorm_momentum: if given, set on every BatchNormalization layer before training. Keras' default
-            0.99 makes the moving statistics lag for hundreds of steps, so short runs evaluate poorly;
-            0.9 (PyTorch's 0.1) suits short fine-tunes and small datasets.
-        distribute: data-parallel training: ``None``, ``"mirrored"``, ``"multi_worker"``, ``"data_parallel"`` or
-            a strategy / distribution object (see the module doc); ``batch_size`` is then the global batch.
-        verify_data: read every pair before the first step and stop with one report of every problem;
-            ``False`` skips that pass (very large datasets). See the module doc for faults.
+        callbacks, num_parallel_calls: extra Keras callbacks for both phases; tf.data parallelism (None: auto).
+        batchnorm_momentum: set on every BatchNormalization layer; 0.9 suits short runs (Keras' 0.99 lags).
+        distribute: ``None``, ``"mirrored"``, ``"multi_worker"``, ``"data_parallel"`` or a strategy (module doc).
+        verify_data: read every pair before the first step and report every problem at once (module doc).
 
     Returns:
-        A :class:`TrainingRun`; the run folder holds ``model.keras``, ``training.json``,
-        ``history.csv``, ``curves.png`` and ``checkpoints/{best,last}.keras``.
+        A :class:`TrainingRun`; the run folder holds ``model.keras``, ``training.json``, ``history.csv``,
+        ``curves.png`` and ``checkpoints/{best,last}.keras``.
 
     Example:
         >>> data = mobseg.datasets.make_shapes("shapes", n_train=64, n_val=16, size=(64, 64))  # doctest: +SKIP
-        >>> run = mobseg.train(data.train_images, data.train_masks, n_classes=4,
-        ...                    val_images=data.val_images, val_masks=data.val_masks,
-        ...                    input_size=(64, 64), epochs=5, out="runs/shapes")  # doctest: +SKIP
+        >>> run = mobseg.train(data.train_images, data.train_masks, n_classes=4, val_images=data.val_images,
+        ...     val_masks=data.val_masks, input_size=(64, 64), loss="ce+lovasz", out="runs/shapes")  # doctest: +SKIP
     """
     args = TrainArguments(**locals()).check()  # every parameter above, by name (nothing else is defined yet)
     started = time.time()
@@ -204,7 +216,7 @@ def _train_in_folder(args: TrainArguments, model: SegmentationModel, folder: Run
     except FloatingPointError as err:  # diverged: the run is failed, not resumable
         config.fail(folder, str(err))
         raise
-    return _finish(model, folder, config, session_seconds=time.time() - started)
+    return _finish(model, folder, config, session_seconds=time.time() - started, stop_reason=runner.stop_reason)
 
 
 def _prepare_model(args: TrainArguments) -> SegmentationModel:
@@ -279,17 +291,26 @@ def _phase_runner(
         callbacks=list(args.callbacks),
         verbose=args.verbose,
         data_errors=errors,
+        optimization=args.optimization,
+        early_stopping_patience=args.early_stopping_patience,
     )
 
 
-def _finish(model: SegmentationModel, folder: RunFolder, config: RunConfig, *, session_seconds: float) -> TrainingRun:
+def _finish(
+    model: SegmentationModel, folder: RunFolder, config: RunConfig, *, session_seconds: float, stop_reason: str | None
+) -> TrainingRun:
     """Save the final model, the curves and ``status: complete`` (in that order), then drop the backup."""
     history = read_history_csv(folder.history_csv)
     save_model_atomic(model, folder.model_file)
     plot_history(history, folder.curves_png, title=f"{config.model['name']} - {folder.root.name}")
     best_epoch, best_value = best_row(history, config.monitor)
     config.complete(
-        folder, history=history, best_epoch=best_epoch, best_value=best_value, session_seconds=session_seconds
+        folder,
+        history=history,
+        best_epoch=best_epoch,
+        best_value=best_value,
+        session_seconds=session_seconds,
+        stop_reason=stop_reason,
     )
     shutil.rmtree(folder.backup, ignore_errors=True)
     return TrainingRun(
@@ -300,22 +321,8 @@ def _finish(model: SegmentationModel, folder: RunFolder, config: RunConfig, *, s
         monitor=config.monitor,
         best_epoch=best_epoch,
         best_value=best_value,
+        stopped_early=stop_reason,
     )
-
-
-def best_row(history: list[dict[str, Any]], monitor: str) -> tuple[int | None, float | None]:
-    """(epoch, value) of the first epoch with the highest finite ``monitor`` in the history (the best checkpoint).
-
-    Example:
-        >>> best_row([{"epoch": 0, "m": 0.5}, {"epoch": 1, "m": 0.7}, {"epoch": 2, "m": 0.7}], "m")
-        (1, 0.7)
-    """
-    best: tuple[int | None, float | None] = (None, None)
-    for row in history:
-        value = row.get(monitor)
-        if isinstance(value, float) and math.isfinite(value) and (best[1] is None or value > best[1]):
-            best = (int(row["epoch"]), value)
-    return best
 
 
 __all__ = ["RESUME_KEYS", "TrainingRun", "train"]
