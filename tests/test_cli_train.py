@@ -37,8 +37,7 @@ def test_train_command_writes_a_run_folder(shapes, tmp_path, capsys):
     assert info["lr_schedule"]["name"] == "polynomial" and info["lr_schedule"]["warmup_steps"] == 1
     assert info["clipnorm"] == 2.0 and info["early_stopping"]["patience"] == 3
     assert sorted(p.name for p in out.iterdir()) == [
-        ".lock",  # the run-folder lock (mobseg.training.run_folder), released but left in place
-        "checkpoints",
+        "checkpoints",  # no .lock: the run-folder lock goes once the run is complete
         "curves.png",
         "history.csv",
         "model.keras",
