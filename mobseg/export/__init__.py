@@ -11,6 +11,7 @@ from mobseg.export.deploy import deployment_model
 from mobseg.export.onnx import export_onnx
 from mobseg.export.saved_model import export_saved_model
 from mobseg.export.tflite import TFLiteRunner, export_tflite
+from mobseg.optional import TENSORFLOW_INSTALL, has_tensorflow
 
 FORMATS: tuple[str, ...] = ("saved_model", "tflite", "onnx")
 
@@ -38,9 +39,10 @@ def export_model(
     if quantize is not None and format != "tflite":
         raise ValueError(f"quantize={quantize!r} applies to the tflite format only, not {format!r}.")
     if keras.backend.backend() != "tensorflow":
+        install = "" if has_tensorflow() else f" (TensorFlow is not installed here: {TENSORFLOW_INSTALL})"
         raise RuntimeError(
-            f"Export to {format} needs the TensorFlow backend; this process runs {keras.backend.backend()!r}. "
-            "Save the model as .keras and export it under KERAS_BACKEND=tensorflow."
+            f"Export to {format} needs the TensorFlow backend; this process runs {keras.backend.backend()!r}: "
+            f"save the model as .keras and export it under KERAS_BACKEND=tensorflow{install}."
         )
     if format == "saved_model":
         return export_saved_model(model, path)
