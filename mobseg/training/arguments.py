@@ -13,6 +13,7 @@ from mobseg.data.augment import Augmentation
 from mobseg.data.masks import check_mask_format
 from mobseg.data.pairs import Pair, list_pairs
 from mobseg.training.distribute import Distribution
+from mobseg.training.precision import check_mixed_precision
 from mobseg.validation import check_int, check_number, check_optional_int
 
 
@@ -60,6 +61,7 @@ class TrainArguments:
     batchnorm_momentum: float | None
     distribute: Any
     verify_data: bool
+    mixed_precision: str | None
     # Filled in by check():
     train_pairs: list[Pair] = field(init=False, default_factory=list)
     validation_pairs: list[Pair] = field(init=False, default_factory=list)
@@ -79,6 +81,7 @@ class TrainArguments:
             )
         self.mask_format = check_mask_format(self.mask_format, self.colors)
         self.augmentation = Augmentation.from_value(self.augment)
+        self.mixed_precision = check_mixed_precision(self.mixed_precision)
         self.distribution = _resolve_distribution(self.distribute, self.batch_size)
         return self
 

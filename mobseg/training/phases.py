@@ -24,6 +24,7 @@ from mobseg.losses import SegmentationCrossentropy
 from mobseg.training.callbacks import Checkpoints, DivergenceGuard, EpochBackup, HistoryLog
 from mobseg.training.distribute import Distribution
 from mobseg.training.freezing import set_encoder_trainable
+from mobseg.training.precision import loss_scaled
 from mobseg.training.run_folder import RunFolder
 
 
@@ -78,7 +79,7 @@ def compile_for_training(model: Any, learning_rate: float, *, ignore_index: int 
     from mobseg.metrics import MeanIoU
 
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=loss_scaled(model, keras.optimizers.Adam(learning_rate=learning_rate)),
         loss=SegmentationCrossentropy(ignore_index=ignore_index, from_logits=model.outputs_logits),
         weighted_metrics=[MeanIoU(model.n_classes, ignore_index=ignore_index)],
     )

@@ -47,6 +47,7 @@ from mobseg.model import SegmentationModel
 from mobseg.training.arguments import TrainArguments
 from mobseg.training.freezing import encoder_layer_names
 from mobseg.training.phases import PhaseRunner, plan_phases
+from mobseg.training.precision import with_precision
 from mobseg.training.run_config import RESUME_KEYS, RunConfig
 from mobseg.training.run_folder import RunFolder, plot_history, read_history_csv, save_model_atomic
 from mobseg.zoo.registry import build_model
@@ -108,14 +109,14 @@ def train(
     batchnorm_momentum: float | None = None,
     distribute: Any = None,
     verify_data: bool = True,
+    mixed_precision: str | None = None,
 ) -> TrainingRun:
     """Train (fine-tune) a segmentation model on image/mask folders and write a run folder.
 
     Args:
         images, masks: folders paired by file stem (or ``pairs=[(image, mask), ...]``).
         n_classes: number of classes (labels 0..n_classes-1; ``ignore_index`` is extra).
-        val_images, val_masks / val_pairs: validation data; the best checkpoint is chosen by its mean IoU
-            (by the training mean IoU when there is none).
+        val_images, val_masks / val_pairs: validation data; its mean IoU (else training's) picks the best checkpoint.
         model: a registry name (built with ``n_classes``, ``input_size`` and ``model_kwargs``) or a model.
         input_size: (height, width) of the model input; images are resized to it.
         epochs: total epochs, frozen phase included; one epoch is one pass over the training pairs.
@@ -129,14 +130,14 @@ def train(
         cache: keep decoded images in memory after the first epoch.
         out: the run folder; the same folder again resumes an unfinished run.
         callbacks: extra Keras callbacks for both phases.
-        num_parallel_calls: tf.data parallelism (``None``: autotuned).
-        batchnorm_momentum: if given, set on every BatchNormalization layer before training. Keras' default
-            0.99 makes the moving statistics lag for hundreds of steps, so short runs evaluate poorly;
-            0.9 (PyTorch's 0.1) suits short fine-tunes and small datasets.
+        num_parallel_calls: input pipeline parallelism (``None``: automatic; see :func:`mobseg.make_dataset`).
+        batchnorm_momentum: if given, set on every BatchNormalization layer; Keras' 0.99 makes the moving
+            statistics lag for hundreds of steps: 0.9 (PyTorch's 0.1) suits short fine-tunes and small datasets.
         distribute: data-parallel training: ``None``, ``"mirrored"``, ``"multi_worker"``, ``"data_parallel"`` or
             a strategy / distribution object (see the module doc); ``batch_size`` is then the global batch.
         verify_data: read every pair before the first step and stop with one report of every problem;
             ``False`` skips that pass (very large datasets). See the module doc for faults.
+        mixed_precision: ``"bfloat16"``/``"float16"``: train in 16 bits, save float32 (:mod:`.training.precision`).
 
     Returns:
         A :class:`TrainingRun`; the run folder holds ``model.keras``, ``training.json``,
@@ -200,11 +201,21 @@ def _train_in_folder(args: TrainArguments, model: SegmentationModel, folder: Run
         fine_tune_learning_rate=args.fine_tune_learning_rate,
     )
     try:
-        model = runner.run(model, phases, copy_into_scope=args.distribution.active and not args.built_by_name)
+        model = _run_phases(args, runner, model, phases)
     except FloatingPointError as err:  # diverged: the run is failed, not resumable
         config.fail(folder, str(err))
         raise
     return _finish(model, folder, config, session_seconds=time.time() - started)
+
+
+def _run_phases(args: TrainArguments, runner: PhaseRunner, model: SegmentationModel, phases: list) -> Any:
+    """Train ``model`` through ``phases``; with mixed precision a 16-bit copy trains and its weights come back."""
+    if args.mixed_precision is None:
+        return runner.run(model, phases, copy_into_scope=args.distribution.active and not args.built_by_name)
+    with args.distribution.scope():
+        training_copy = with_precision(model, args.mixed_precision)
+    model.set_weights(runner.run(training_copy, phases).get_weights())
+    return model
 
 
 def _prepare_model(args: TrainArguments) -> SegmentationModel:
