@@ -3,8 +3,9 @@ what they need in one sentence. (Both training phases, resume and reload: tests/
 runs without TensorFlow too.)
 
 Each test runs a Python subprocess in which TensorFlow cannot be imported (``sys.modules["tensorflow"] = None``
-where it is installed), under JAX (PyTorch when JAX is missing). .ci/run also runs this file, under
-``KERAS_BACKEND=jax``, in a virtual environment that has no TensorFlow at all.
+where it is installed), under this process's backend when it is JAX or PyTorch, else under PyTorch (no compile
+step: the fastest on CPU) or JAX, whichever is installed. .ci/run also runs this file under ``KERAS_BACKEND=jax``
+in a virtual environment that has no TensorFlow at all.
 """
 
 import importlib.util
@@ -14,12 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: The Keras backend the subprocesses use: JAX, else PyTorch.
-BACKEND = next((name for name in ("jax", "torch") if importlib.util.find_spec(name) is not None), None)
+#: The Keras backend the subprocesses use.
+CANDIDATES = (keras.backend.backend(), "torch", "jax")
+BACKEND = next((name for name in CANDIDATES if name != "tensorflow" and importlib.util.find_spec(name)), None)
 
 pytestmark = pytest.mark.skipif(BACKEND is None, reason="needs JAX or PyTorch (pip install 'mobseg[jax]')")
 
