@@ -22,6 +22,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(params=["tf.data", "pydataset"])
+def loader(request):
+    """Each input pipeline of ``mobseg.make_dataset`` in turn; ``tf.data`` is skipped where TensorFlow is missing."""
+    from mobseg.optional import has_tensorflow
+
+    if request.param == "tf.data" and not has_tensorflow():
+        pytest.skip("tf.data needs TensorFlow, which is not installed here")
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     keras.utils.set_random_seed(0)

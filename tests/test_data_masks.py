@@ -82,7 +82,7 @@ def test_unknown_mask_format_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize("head", ["flat", "spatial"])
-def test_ignore_index_pixels_get_zero_weight_and_class_weights_apply(tmp_path, head):
+def test_ignore_index_pixels_get_zero_weight_and_class_weights_apply(tmp_path, head, loader):
     labels = np.zeros((8, 8), np.uint8)
     labels[:, 4:] = 1
     labels[:2, :] = 255
@@ -97,18 +97,19 @@ def test_ignore_index_pixels_get_zero_weight_and_class_weights_apply(tmp_path, h
         ignore_index=255,
         class_weights=[0.5, 3.0],
         batch_size=1,
+        loader=loader,
     )
     _, y, w = next(iter(ds))
-    y, w = y.numpy().reshape(4, 4), w.numpy().reshape(4, 4)
+    y, w = np.asarray(y).reshape(4, 4), np.asarray(w).reshape(4, 4)
     assert y.shape == (4, 4) and (head == "spatial") == (len(next(iter(ds))[1].shape) == 3)
     assert (y[0] == 255).all() and (w[0] == 0).all()
     assert (w[1:, :2] == 0.5).all() and (y[1:, :2] == 0).all()
     assert (w[1:, 2:] == 3.0).all() and (y[1:, 2:] == 1).all()
 
 
-def test_labels_at_or_above_n_classes_fail_with_the_file_name(tmp_path):
+def test_labels_at_or_above_n_classes_fail_with_the_file_name(tmp_path, loader):
     image = _save(np.zeros((4, 4, 3), np.uint8), tmp_path / "i.png")
     mask = _save(np.full((4, 4), 5, np.uint8), tmp_path / "bad.png")
-    ds = make_dataset([(image, mask)], n_classes=3, input_size=(4, 4), batch_size=1)
+    ds = make_dataset([(image, mask)], n_classes=3, input_size=(4, 4), batch_size=1, loader=loader)
     with pytest.raises(Exception, match=r"bad\.png"):
         next(iter(ds))

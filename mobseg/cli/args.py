@@ -174,10 +174,56 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--batchnorm-momentum", type=float, default=None, help="e.g. 0.9 for short runs")
     parser.add_argument("--no-augment", action="store_true", help="turn off flips, scale/crop and colour jitter")
+    parser.add_argument(
+        "--crop",
+        choices=("resize", "native"),
+        default=None,
+        help="augmentation crops: resize (default: the whole image, zoomed) or native (windows of the input "
+        "size at the image's own scale)",
+    )
+    parser.add_argument(
+        "--scale", type=parse_scale, default=None, help="augmentation zoom range LOW,HIGH (default 0.75,1.5)"
+    )
+    parser.add_argument(
+        "--mixed-precision",
+        nargs="?",
+        const="bfloat16",
+        choices=("bfloat16", "float16"),
+        default=None,
+        help="train in 16 bits (bfloat16 if no value; float16 with loss scaling); saved models are float32",
+    )
     parser.add_argument("--cache", action="store_true", help="keep decoded images in memory")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="run folder; the same folder again resumes an unfinished run")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+
+
+def parse_scale(text: str) -> tuple[float, float]:
+    """``"0.75,1.5"`` -> (0.75, 1.5); ``"1"`` -> (1.0, 1.0).
+
+    Example:
+        >>> parse_scale("1,1.25")
+        (1.0, 1.25)
+    """
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2 or not 0 < values[0] <= values[1]:
+        raise argparse.ArgumentTypeError(f"bad --scale {text!r}: use LOW,HIGH with 0 < LOW <= HIGH, e.g. 0.75,1.5")
+    return values[0], values[1]
+
+
+def _augment_option(args: argparse.Namespace) -> bool | dict[str, Any]:
+    """``augment=`` of :func:`mobseg.train`: ``False``, ``True`` or the settings given by ``--crop`` / ``--scale``."""
+    if args.no_augment:
+        if args.crop is not None or args.scale is not None:
+            raise ValueError("--no-augment turns augmentation off; leave out --crop and --scale, or --no-augment.")
+        return False
+    settings = {"crop": args.crop, "scale": args.scale}
+    return {key: value for key, value in settings.items() if value is not None} or True
 
 
 def read_class_names(path: str) -> list[str]:
@@ -223,7 +269,8 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
         "clipnorm": args.clipnorm,
         "early_stopping_patience": args.early_stopping_patience,
         "batchnorm_momentum": args.batchnorm_momentum,
-        "augment": not args.no_augment,
+        "augment": _augment_option(args),
+        "mixed_precision": args.mixed_precision,
         "cache": args.cache,
         "seed": args.seed,
         "verbose": 2 if args.quiet else 1,

@@ -25,6 +25,7 @@ from mobseg.inference.engines.keras_engine import keras_model_info
 from mobseg.inference.export_info import write_export_info
 from mobseg.inference.scoring import ModelGeometry
 from mobseg.io.errors import WriteError
+from mobseg.optional import TENSORFLOW_INSTALL, has_tensorflow
 
 FORMATS: tuple[str, ...] = ("saved_model", "tflite", "onnx", "openvino")
 #: The batch dimension each format gets (None: dynamic). TFLite needs it fixed (see export_saved_model).
@@ -61,9 +62,10 @@ def _check_request(model: keras.Model, format: str, quantize: str | None) -> Non
     if quantize is not None and format != "tflite":
         raise ValueError(f"quantize={quantize!r} applies to the tflite format only, not {format!r}.")
     if keras.backend.backend() != "tensorflow":
+        install = "" if has_tensorflow() else f" (TensorFlow is not installed here: {TENSORFLOW_INSTALL})"
         raise RuntimeError(
-            f"Export to {format} needs the TensorFlow backend; this process runs {keras.backend.backend()!r}. "
-            "Save the model as .keras and export it under KERAS_BACKEND=tensorflow."
+            f"Export to {format} needs the TensorFlow backend; this process runs {keras.backend.backend()!r}: "
+            f"save the model as .keras and export it under KERAS_BACKEND=tensorflow{install}."
         )
 
 

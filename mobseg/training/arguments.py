@@ -16,6 +16,7 @@ from mobseg.data.masks import check_mask_format
 from mobseg.data.pairs import Pair, list_pairs
 from mobseg.training.distribute import Distribution
 from mobseg.training.optimization import Optimization
+from mobseg.training.precision import check_mixed_precision
 from mobseg.validation import check_int, check_number, check_optional_int
 
 
@@ -71,6 +72,7 @@ class TrainArguments:
     distribute: Any
     verify_data: bool
     early_stopping_patience: int | None
+    mixed_precision: str | None
     # Filled in by check():
     train_pairs: list[Pair] = field(init=False, default_factory=list)
     validation_pairs: list[Pair] = field(init=False, default_factory=list)
@@ -93,6 +95,7 @@ class TrainArguments:
             )
         self.mask_format = check_mask_format(self.mask_format, self.colors)
         self.augmentation = Augmentation.from_value(self.augment)
+        self.mixed_precision = check_mixed_precision(self.mixed_precision)
         self.distribution = _resolve_distribution(self.distribute, self.batch_size)
         return self
 

@@ -24,6 +24,8 @@ from typing import Any
 
 import keras
 
+from mobseg.optional import TENSORFLOW_INSTALL, has_tensorflow
+
 #: The names ``distribute=`` accepts, with the backend each needs.
 DISTRIBUTE_MODES: dict[str, str] = {
     "mirrored": "tensorflow",
@@ -71,9 +73,8 @@ class Distribution:
                 raise ValueError(_wrong_backend("a keras.distribution DataParallel/ModelParallel", "jax", backend))
             return cls("keras_distribution", distribution=distribute, replicas=_keras_replicas(distribute))
         if not isinstance(distribute, str):
-            import tensorflow as tf
-
-            if isinstance(distribute, tf.distribute.Strategy):
+            tf = _tensorflow_if_installed()
+            if tf is not None and isinstance(distribute, tf.distribute.Strategy):
                 if backend != "tensorflow":
                     raise ValueError(_wrong_backend("a tf.distribute.Strategy", "tensorflow", backend))
                 return cls("tf_strategy", strategy=distribute, replicas=int(distribute.num_replicas_in_sync))
@@ -148,6 +149,15 @@ def _keras_replicas(distribution: Any) -> int:
     return len(mesh.devices.reshape(-1))
 
 
+def _tensorflow_if_installed() -> Any:
+    """The ``tensorflow`` module, or ``None`` where it is not installed (then no object is a TF strategy)."""
+    if not has_tensorflow():
+        return None
+    import tensorflow as tf
+
+    return tf
+
+
 def _wrong_backend(what: str, needed: str, backend: str) -> str:
     hint = {
         "tensorflow": "use distribute='data_parallel' under JAX, or run with KERAS_BACKEND=tensorflow",
@@ -158,6 +168,8 @@ def _wrong_backend(what: str, needed: str, backend: str) -> str:
             "the PyTorch backend has no data-parallel engine in mobseg; run with KERAS_BACKEND=tensorflow "
             "(mirrored, multi_worker) or KERAS_BACKEND=jax (data_parallel)"
         )
+    if needed == "tensorflow" and not has_tensorflow():
+        hint += f" (TensorFlow is not installed here: {TENSORFLOW_INSTALL})"
     return f"{what} needs the {needed} backend but this process runs {backend!r}: {hint}."
 
 

@@ -1,17 +1,17 @@
-"""Score a model on a ``mobseg.data`` pipeline: confusion matrix and per-class IoU report."""
+"""Score a model on a ``mobseg.data`` pipeline (``tf.data`` or the PyDataset): confusion matrix and IoU report."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from mobseg.metrics import ConfusionMatrix, segmentation_report
 
 
-def dataset_confusion_matrix(model: Any, dataset: tf.data.Dataset, n_classes: int | None = None) -> np.ndarray:
+def dataset_confusion_matrix(model: Any, dataset: Iterable[Any], n_classes: int | None = None) -> np.ndarray:
     """Confusion matrix (rows: ground truth) over a dataset of ``(image, labels, sample_weight)``.
 
     Pixels with sample weight 0 (``ignore_index`` and padding) are not counted.
@@ -35,7 +35,7 @@ def dataset_confusion_matrix(model: Any, dataset: tf.data.Dataset, n_classes: in
 
 def evaluate_dataset(
     model: Any,
-    dataset: tf.data.Dataset,
+    dataset: Iterable[Any],
     class_names: list[str] | None = None,
     ignore_index: int | None = None,
 ) -> dict[str, Any]:

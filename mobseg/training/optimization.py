@@ -16,6 +16,7 @@ import keras
 
 from mobseg.losses import loss_name, make_loss
 from mobseg.schedules import POLYNOMIAL_POWER, RunLearningRate, check_schedule
+from mobseg.training.precision import loss_scaled
 from mobseg.validation import check_choice, check_int, check_number
 
 #: Optimizers :func:`mobseg.train` offers. AdamW is Adam with decoupled weight decay.
@@ -158,7 +159,7 @@ def compile_for_training(
 
     optimization = (optimization or Optimization()).checked()
     model.compile(
-        optimizer=optimization.make_optimizer(learning_rate),
+        optimizer=loss_scaled(model, optimization.make_optimizer(learning_rate)),
         loss=make_loss(optimization.loss, ignore_index=ignore_index, from_logits=model.outputs_logits),
         weighted_metrics=[MeanIoU(model.n_classes, ignore_index=ignore_index)],
     )

@@ -10,7 +10,9 @@ import keras
 
 from mobseg._version import __version__
 from mobseg.data.masks import parse_colors
+from mobseg.data.pipeline import default_loader
 from mobseg.model import SegmentationModel
+from mobseg.optional import tensorflow_version
 from mobseg.training.arguments import TrainArguments
 from mobseg.training.run_folder import RunFolder, write_json
 
@@ -36,6 +38,7 @@ RESUME_KEYS: tuple[str, ...] = (
     "augment",
     "batchnorm_momentum",
     "data",
+    "mixed_precision",
 )
 
 #: Keys written only once they are known (a failed run has ``error``; a complete one the other four).
@@ -94,6 +97,8 @@ class RunConfig:
     monitor: str
     data: dict[str, Any]
     distribute: dict[str, Any] | None
+    mixed_precision: str | None
+    loader: str
     backend: str
     versions: dict[str, str]
     status: str = "running"
@@ -143,8 +148,10 @@ class RunConfig:
             monitor=args.monitor,
             data=_describe_data(args),
             distribute=args.distribution.describe(),
+            mixed_precision=args.mixed_precision,
+            loader=default_loader(),
             backend=keras.backend.backend(),
-            versions={"mobseg": __version__, "keras": keras.__version__, "tensorflow": _tf_version()},
+            versions={"mobseg": __version__, "keras": keras.__version__, "tensorflow": tensorflow_version()},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -259,12 +266,6 @@ def _describe_data(args: TrainArguments) -> dict[str, Any]:
         "val_masks": None if args.val_masks is None else str(args.val_masks),
         "val_pairs": len(args.validation_pairs),
     }
-
-
-def _tf_version() -> str:
-    import tensorflow as tf
-
-    return tf.__version__
 
 
 __all__ = ["RESUME_KEYS", "RunConfig"]

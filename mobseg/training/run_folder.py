@@ -122,12 +122,17 @@ def write_json(data: Any, path: str | os.PathLike) -> str:
 def save_model_atomic(model: Any, path: str | os.PathLike) -> str:
     """``model.save(path)`` through a temporary ``.keras`` file moved into place (:func:`atomic_path`).
 
+    A mixed-precision model is saved as its float32 copy (:func:`~mobseg.training.precision.float32_model`),
+    so every saved model loads and predicts in float32.
+
     Example:
         >>> save_model_atomic(model, "runs/x/model.keras")  # doctest: +SKIP
         'runs/x/model.keras'
     """
+    from mobseg.training.precision import float32_model
+
     with atomic_path(path) as temp:
-        model.save(temp, overwrite=True)
+        float32_model(model).save(temp, overwrite=True)
     return os.fspath(path)
 
 

@@ -58,6 +58,7 @@ from mobseg.training.arguments import TrainArguments
 from mobseg.training.callbacks import best_row
 from mobseg.training.freezing import encoder_layer_names
 from mobseg.training.phases import PhaseRunner, plan_phases
+from mobseg.training.precision import with_precision
 from mobseg.training.run_config import RESUME_KEYS, RunConfig
 from mobseg.training.run_folder import RunFolder, plot_history, read_history_csv, save_model_atomic
 from mobseg.zoo.registry import build_model
@@ -127,6 +128,7 @@ def train(
     distribute: Any = None,
     verify_data: bool = True,
     early_stopping_patience: int | None = None,
+    mixed_precision: str | None = None,
 ) -> TrainingRun:
     """Train (fine-tune) a segmentation model on image/mask folders and write a run folder.
 
@@ -148,12 +150,11 @@ def train(
         out: the run folder; the same folder again resumes an unfinished run.
         callbacks, num_parallel_calls: extra Keras callbacks for both phases; tf.data parallelism (None: auto).
         batchnorm_momentum: set on every BatchNormalization layer; 0.9 suits short runs (Keras' 0.99 lags).
-        distribute: ``None``, ``"mirrored"``, ``"multi_worker"``, ``"data_parallel"`` or a strategy (module doc).
-        verify_data: read every pair before the first step and report every problem at once (module doc).
+        distribute, verify_data: data parallelism (``"mirrored"``, ...), read every pair first (module doc).
+        mixed_precision: ``"bfloat16"``/``"float16"``: train in 16 bits, save float32 (:mod:`.training.precision`).
 
     Returns:
-        A :class:`TrainingRun`; the run folder holds ``model.keras``, ``training.json``, ``history.csv``,
-        ``curves.png`` and ``checkpoints/{best,last}.keras``.
+        A :class:`TrainingRun` (its folder: ``model.keras``, ``training.json``, ``history.csv``, ``checkpoints/``).
 
     Example:
         >>> data = mobseg.datasets.make_shapes("shapes", n_train=64, n_val=16, size=(64, 64))  # doctest: +SKIP
@@ -212,11 +213,21 @@ def _train_in_folder(args: TrainArguments, model: SegmentationModel, folder: Run
         fine_tune_learning_rate=args.fine_tune_learning_rate,
     )
     try:
-        model = runner.run(model, phases, copy_into_scope=args.distribution.active and not args.built_by_name)
+        model = _run_phases(args, runner, model, phases)
     except FloatingPointError as err:  # diverged: the run is failed, not resumable
         config.fail(folder, str(err))
         raise
     return _finish(model, folder, config, session_seconds=time.time() - started, stop_reason=runner.stop_reason)
+
+
+def _run_phases(args: TrainArguments, runner: PhaseRunner, model: SegmentationModel, phases: list) -> Any:
+    """Train ``model`` through ``phases``; with mixed precision a 16-bit copy trains and its weights come back."""
+    if args.mixed_precision is None:
+        return runner.run(model, phases, copy_into_scope=args.distribution.active and not args.built_by_name)
+    with args.distribution.scope():
+        training_copy = with_precision(model, args.mixed_precision)
+    model.set_weights(runner.run(training_copy, phases).get_weights())
+    return model
 
 
 def _prepare_model(args: TrainArguments) -> SegmentationModel:
