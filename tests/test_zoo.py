@@ -18,7 +18,6 @@ import pydoc
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -538,13 +537,7 @@ def encoder_layers_by_probe(model: mobseg.SegmentationModel) -> list[str]:
 
 def test_encoder_layers_are_recorded_at_build(case):
     recorded = case.model.architecture["encoder_layers"]
-    assert recorded == encoder_layers_by_probe(case.model)
-    if case.model.architecture["encoder"] != "unet_mini":  # freezing's probe has no unet_mini encoder
-        # freezing.encoder_layer_names as it is today, on the same model without the record (its probe path);
-        # this line goes when freezing reads only the record, encoder_layers_by_probe keeps the check
-        unrecorded = {k: v for k, v in case.model.architecture.items() if k != "encoder_layers"}
-        view = SimpleNamespace(architecture=unrecorded, inputs=case.model.inputs, layers=case.model.layers, name="view")
-        assert recorded == encoder_layer_names(view)
+    assert recorded == encoder_layers_by_probe(case.model)  # freezing reads only the record now (issue 11)
     assert recorded == case.model.encoder_layers == encoder_layer_names(case.model)
     order = [layer.name for layer in case.model.layers]
     assert recorded == [name for name in order if name in set(recorded)]  # model layer order
