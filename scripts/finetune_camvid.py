@@ -3,16 +3,17 @@
 Usage:
     python scripts/finetune_camvid.py --data ../shared/data/camvid [--model mobilenet_segnet]
         [--weights FILE.h5] [--epochs 2] [--freeze-encoder-epochs N] [--input-size 176x240]
-        [--decoder-activation relu|none] [--activation relu6] [--encoder-level 3] [--seed 0]
+        [--decoder-activation relu|none] [--activation relu6] [--encoder-level 3] [--output-stride 16] [--seed 0]
         [--fine-tune-learning-rate 1e-4] [--lr-schedule constant|cosine] [--batchnorm-momentum 0.9]
         [--out runs/camvid] [--json results/camvid/run.json]
     python scripts/finetune_camvid.py --table results/camvid/*.json    # markdown tables from result files
 
-``--model`` is any registry name (``mobseg.list_models()``). ``--weights`` loads a Keras applications
-legacy-HDF5 file (``mobilenet_1_0_224_tf_no_top.h5``, ``vgg16_..._notop.h5``, ``resnet50_..._notop.h5``) or
-``imagenet`` into the encoder by layer name (``mobseg.pretrained.load_encoder_weights``); the encoder is then
-frozen for ``--freeze-encoder-epochs`` epochs (default 1 with weights, else 0). Without it the model trains
-from scratch.
+``--model`` is any registry name (``mobseg.list_models()``), e.g. the modern decoders on the MobileNet v1
+encoder: ``mobilenet_deeplabv3plus``, ``mobilenet_lraspp``, ``mobilenet_fpn``, ``mobilenet_linknet``.
+``--weights`` loads a Keras applications legacy-HDF5 file (``mobilenet_1_0_224_tf_no_top.h5``,
+``vgg16_..._notop.h5``, ``resnet50_..._notop.h5``) or ``imagenet`` into the encoder by layer name
+(``mobseg.pretrained.load_encoder_weights``); the encoder is then frozen for ``--freeze-encoder-epochs`` epochs
+(default 1 with weights, else 0). Without it the model trains from scratch.
 
 Evaluation: the final model (last epoch, not the checkpoint chosen on val) is scored by ``mobseg.evaluate`` on
 the val images at their original 240x180 resolution: class scores are resized bilinearly from the model's output
@@ -156,6 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--decoder-activation", default=None, help="e.g. relu; 'none' for none (default: model's)")
     parser.add_argument("--activation", default=None, help="encoder activation (default: model's)")
     parser.add_argument("--encoder-level", type=int, default=None, help="pyramid level fed to the decoder")
+    parser.add_argument(
+        "--output-stride", type=int, default=None, help="DeepLabV3+ / LR-ASPP: 16 (their default), 8 or 32"
+    )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--freeze-encoder-epochs", type=int, default=None, help="default: 1 with --weights, else 0")
     parser.add_argument("--input-size", default="176x240", help="HEIGHTxWIDTH, per the model's size rule")
@@ -192,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         kwargs["activation"] = args.activation
     if args.encoder_level is not None:
         kwargs["encoder_level"] = args.encoder_level
+    if args.output_stride is not None:
+        kwargs["output_stride"] = args.output_stride
     model = mobseg.build_model(args.model, 11, **kwargs)
     weights_report = None
     if args.weights:
