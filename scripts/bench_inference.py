@@ -1,4 +1,4 @@
-"""Inference speed of mobilenet_segnet on this machine: Keras, compiled call, TFLite, ONNX Runtime.
+"""Inference speed of a zoo model (mobilenet_segnet by default) on this machine: Keras, compiled call, TFLite, ONNX.
 
 Prints a Markdown table: images/s, achieved GFLOP/s and its ratio to this machine's fp32
 matrix-multiply GFLOP/s (a 4096x4096 numpy/OpenBLAS matmul, measured in the same run), and the
@@ -6,6 +6,9 @@ file size of each exported format. Medians of --repeats timed runs after a warm-
 
     python scripts/bench_inference.py                      # 224 and 416, batch 1 and 8
     python scripts/bench_inference.py --sizes 224 --batches 1 --repeats 3 --calibration ../shared/data/camvid/train
+    python scripts/bench_inference.py --model mobilenet_lraspp --n-classes 11 --sizes 176x240 --batches 1 --skip-onnx
+
+``--model`` is any registry name; ``--sizes`` are sides (224) or HEIGHTxWIDTH (176x240).
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def file_size(path: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[224, 416])
+    parser.add_argument("--model", default="mobilenet_segnet", help="registry name (mobseg.list_models())")
+    parser.add_argument("--sizes", nargs="+", default=["224", "416"], help="sides or HEIGHTxWIDTH")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--n-classes", type=int, default=2)
@@ -68,6 +72,7 @@ def main() -> None:
     from mobseg.export import TFLiteRunner, calibration_images, deployment_model, export_onnx, export_tflite
 
     ceilings = [matmul_gflops()]
+    print(f"model: {args.model}, n_classes={args.n_classes}")
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; TF {tf.__version__}, "
         f"Keras {keras.__version__}; TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}"
@@ -78,20 +83,21 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="mobseg-bench-")
     speed, cost = {}, {}
     for size in args.sizes:
+        height, width = (int(v) for v in (size.split("x") if "x" in size else (size, size)))
         ceilings.append(matmul_gflops())
         ceiling = max(ceilings)
-        model = mobseg.mobilenet_segnet(args.n_classes, input_height=size, input_width=size)
+        model = mobseg.build_model(args.model, args.n_classes, input_height=height, input_width=width)
         deploy = deployment_model(model)
         cost[size] = count_flops(model).gflops
         if args.calibration:
             calibration = list(calibration_images(args.calibration, model, limit=32))
         else:
-            calibration = [np.random.default_rng(i).uniform(-1, 1, (size, size, 3)) for i in range(8)]
+            calibration = [np.random.default_rng(i).uniform(-1, 1, (height, width, 3)) for i in range(8)]
         keras_file = os.path.join(tmp, f"m{size}.keras")
         model.save(keras_file)
         compiled = tf.function(lambda t, m=deploy: m(t, training=False))
         for batch in args.batches:
-            x = np.random.default_rng(0).uniform(-1, 1, (batch, size, size, 3)).astype("float32")
+            x = np.random.default_rng(0).uniform(-1, 1, (batch, height, width, 3)).astype("float32")
             paths = [
                 ("keras predict", partial(model.predict, x, batch_size=batch, verbose=0), keras_file),
                 ("compiled call (tf.function)", partial(compiled, tf.constant(x)), keras_file),
@@ -125,7 +131,7 @@ def main() -> None:
     print(f"\nfp32 matmul measurements: {', '.join(f'{c:.0f}' for c in ceilings)} GFLOP/s; ceiling {ceiling:.1f}")
     print("(the 'of ceiling' column uses the maximum measured up to that row)")
     for size in args.sizes:
-        print(f"{size}x{size}: {cost[size]:.2f} GFLOP per image")
+        print(f"{size}: {cost[size]:.2f} GFLOP per image")
         keras_b1 = speed.get((size, 1, "compiled call (tf.function)"))
         int8_b1 = speed.get((size, 1, "TFLite int8"))
         if keras_b1 and int8_b1:
