@@ -2,7 +2,7 @@
 
 Models have a fixed input size, so every resize has a fixed target: :func:`resize_to` upsamples by an integer
 factor (``UpSampling2D``) when the target is an exact multiple, and otherwise resizes to the exact size
-(``Resizing``), e.g. f5 of a 176x240 input (6x8 at stride 32, rounded up) onto f4 (11x15).
+(bilinear ``Resizing``), e.g. f5 of a 176x240 input (6x8 at stride 32, rounded up) onto f4 (11x15).
 """
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ def resize_to(
 ) -> keras.KerasTensor:
     """``x`` resized to ``size`` (height, width): unchanged, ``UpSampling2D`` by an integer factor, or ``Resizing``.
 
+    ``interpolation`` applies to integer factors; other sizes are always resized bilinearly (nearest-neighbour
+    at a fractional ratio rounds ties differently in TensorFlow and TFLite).
+
     Example:
         >>> x = keras.Input((6, 8, 4))
         >>> resize_to(x, (12, 16), "up").shape, resize_to(x, (11, 15), "resize").shape
@@ -70,7 +73,7 @@ def resize_to(
     if target[0] % height == 0 and target[1] % width == 0:
         factor = (target[0] // height, target[1] // width)
         return keras.layers.UpSampling2D(factor, interpolation=interpolation, name=name)(x)
-    return keras.layers.Resizing(*target, interpolation=interpolation, name=name)(x)
+    return keras.layers.Resizing(*target, interpolation="bilinear", name=name)(x)
 
 
 def map_size(x: keras.KerasTensor) -> tuple[int, int]:
