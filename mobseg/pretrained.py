@@ -4,6 +4,10 @@ Nothing is downloaded unless asked: ``encoder_weights="imagenet"`` fetches the f
 ``keras.utils.get_file`` (cached in ``~/.keras/models`` under Keras applications' own file names,
 so a file already there is used offline); a path loads a local file. Files are the legacy HDF5
 layout Keras applications publishes (weights only, or a whole model saved as ``.h5``).
+
+The files, names and MD5 hashes are Keras applications' own: MobileNet, VGG16 and ResNet50 here
+(:data:`IMAGENET_FILES`), MobileNetV2, MobileNetV3 and EfficientNet / EfficientNetV2 in
+:mod:`mobseg.encoders.applications` (:func:`imagenet_weights_file` gives either).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import h5py
 import keras
 import numpy as np
 
+from mobseg.encoders.applications import APPLICATION_ENCODERS, WeightsFile
 from mobseg.model import SegmentationModel
 
 _BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -88,29 +93,47 @@ class WeightsReport:
         }
 
 
-def imagenet_file_name(encoder: str, alpha: float = 1.0) -> str:
-    """Keras applications' file name for an encoder's ImageNet weights (no top).
+def imagenet_weights_file(encoder: str, alpha: float = 1.0, **options: object) -> WeightsFile:
+    """Keras applications' ImageNet file (no top) for an encoder: name, URL and MD5 (``None`` where Keras has none).
+
+    ``alpha`` (MobileNet, MobileNetV2, MobileNetV3) and ``options`` (MobileNetV3's ``minimalistic``) pick the file.
 
     Example:
-        >>> imagenet_file_name("mobilenet", 0.5)
-        'mobilenet_5_0_224_tf_no_top.h5'
+        >>> imagenet_weights_file("mobilenetv3_small", minimalistic=True).name
+        'weights_mobilenet_v3_small_minimalistic_224_1.0_float_no_top_v2.h5'
     """
+    if encoder in APPLICATION_ENCODERS:
+        spec = APPLICATION_ENCODERS[encoder]
+        given = {"alpha": alpha, **options}
+        return spec.weights(**{key: given[key] for key in spec.options if key in given})
     if encoder not in IMAGENET_FILES:
+        available = ", ".join([*IMAGENET_FILES, *APPLICATION_ENCODERS])
         raise ValueError(
-            f"No ImageNet weights for encoder {encoder!r}; available for: {', '.join(IMAGENET_FILES)}. "
+            f"No ImageNet weights for encoder {encoder!r}; available for: {available}. "
             "Train it from scratch (encoder_weights=None) or pass a weights file path."
         )
-    template = IMAGENET_FILES[encoder][0]
+    template, folder, file_hash = IMAGENET_FILES[encoder]
+    name = template
     if encoder == "mobilenet":
         if alpha not in _MOBILENET_ALPHAS:
             raise ValueError(
                 f"MobileNet ImageNet weights exist for alpha in {sorted(_MOBILENET_ALPHAS)}; got alpha={alpha}."
             )
-        return template.format(alpha=_MOBILENET_ALPHAS[alpha])
-    return template
+        name = template.format(alpha=_MOBILENET_ALPHAS[alpha])
+    return WeightsFile(name, folder + name, file_hash)
 
 
-def fetch_imagenet_weights(encoder: str, alpha: float = 1.0) -> str:
+def imagenet_file_name(encoder: str, alpha: float = 1.0, **options: object) -> str:
+    """Keras applications' file name for an encoder's ImageNet weights (no top).
+
+    Example:
+        >>> imagenet_file_name("mobilenet", 0.5), imagenet_file_name("efficientnetb1")
+        ('mobilenet_5_0_224_tf_no_top.h5', 'efficientnetb1_notop.h5')
+    """
+    return imagenet_weights_file(encoder, alpha, **options).name
+
+
+def fetch_imagenet_weights(encoder: str, alpha: float = 1.0, **options: object) -> str:
     """Path of the ImageNet weights file, from Keras' cache or downloaded with ``keras.utils.get_file``.
 
     Offline and not cached, it raises an error naming the file and how to pass it yourself.
@@ -119,15 +142,14 @@ def fetch_imagenet_weights(encoder: str, alpha: float = 1.0) -> str:
         >>> fetch_imagenet_weights("mobilenet")  # doctest: +SKIP
         '/root/.keras/models/mobilenet_1_0_224_tf_no_top.h5'
     """
-    name = imagenet_file_name(encoder, alpha)
-    _, folder, file_hash = IMAGENET_FILES[encoder]
+    file = imagenet_weights_file(encoder, alpha, **options)
     try:
-        return keras.utils.get_file(name, folder + name, file_hash=file_hash, cache_subdir="models")
+        return keras.utils.get_file(file.name, file.url, file_hash=file.md5, cache_subdir="models")
     except Exception as err:
-        cache = os.path.join(os.path.expanduser("~"), ".keras", "models", name)
+        cache = os.path.join(os.path.expanduser("~"), ".keras", "models", file.name)
         raise RuntimeError(
-            f"Could not get the ImageNet weights file {name} ({err}). Without internet, copy the file to "
-            f"{cache}, or pass its path: encoder_weights='/path/to/{name}'."
+            f"Could not get the ImageNet weights file {file.name} ({err}). Without internet, copy the file to "
+            f"{cache}, or pass its path: encoder_weights='/path/to/{file.name}'."
         ) from None
 
 
@@ -149,7 +171,9 @@ def load_weights_by_name(model: keras.Model, path: str | os.PathLike) -> Weights
     """Set every layer of ``model`` whose name is in the legacy HDF5 file ``path`` from that file.
 
     Layers absent from the file (e.g. the decoder) are left untouched. A same-named layer whose
-    weights differ in number or shape is reported, not loaded, and makes the report not ``ok``.
+    weights differ in number or shape is reported, not loaded, and makes the report not ``ok``. Encoder layers
+    with weights that the file lacks are reported in ``not_in_file`` (the encoder layers a mobseg model recorded
+    at build; for other models, layers named ``conv*`` or ``block*``).
 
     Example:
         >>> report = load_weights_by_name(model, "mobilenet_1_0_224_tf_no_top.h5")  # doctest: +SKIP
@@ -185,18 +209,29 @@ def load_weights_by_name(model: keras.Model, path: str | os.PathLike) -> Weights
             layer.set_weights(arrays)
             report.loaded.append(name)
         seen = set(file_layers)
+        encoder = _recorded_encoder_layers(model)
         report.not_in_file = [
-            n for n in model_layers if n not in seen and (n.startswith("conv") or n.startswith("block"))
+            n
+            for n in model_layers
+            if n not in seen and (n in encoder if encoder is not None else n.startswith(("conv", "block")))
         ]
     return report
+
+
+def _recorded_encoder_layers(model: keras.Model) -> set[str] | None:
+    """The encoder layers a mobseg model recorded at build, or ``None`` (then names guess: ``conv*``, ``block*``)."""
+    if isinstance(model, SegmentationModel) and model.architecture.get("encoder_layers"):
+        return set(model.architecture["encoder_layers"])
+    return None
 
 
 def load_encoder_weights(model: keras.Model, weights: str | os.PathLike) -> WeightsReport:
     """Load ``"imagenet"`` or a weights file into ``model``'s encoder, by layer name; returns the report.
 
-    For ``"imagenet"`` the encoder (and MobileNet's ``alpha``) is read from ``model.architecture``.
-    Raises ``ValueError`` if any same-named layer mismatches (e.g. alpha or channels differ from the
-    file's) or if nothing loaded.
+    For ``"imagenet"`` the encoder (and its ``alpha``, MobileNetV3's ``minimalistic``) is read from
+    ``model.architecture``. Raises ``ValueError`` if any same-named layer mismatches (e.g. alpha or channels
+    differ from the file's), if an encoder layer with weights is not in the file (a file for another
+    network: the encoder would be half loaded), or if nothing loaded.
 
     Example:
         >>> import mobseg
@@ -206,12 +241,14 @@ def load_encoder_weights(model: keras.Model, weights: str | os.PathLike) -> Weig
     if isinstance(weights, str) and weights == "imagenet":
         if not isinstance(model, SegmentationModel):
             raise ValueError("encoder_weights='imagenet' needs a mobseg model (it records its encoder); pass a file.")
-        weights = fetch_imagenet_weights(model.encoder, model.build_kwargs.get("alpha", 1.0))
+        kwargs = model.build_kwargs
+        options = {key: kwargs[key] for key in ("minimalistic",) if key in kwargs}
+        weights = fetch_imagenet_weights(model.encoder, kwargs.get("alpha", 1.0), **options)
     report = load_weights_by_name(model, weights)
-    if report.mismatched or not report.loaded:
+    if report.mismatched or not report.loaded or report.not_in_file:
         raise ValueError(
             f"Encoder weights from {weights} do not fit this model:\n{report}\n"
-            "Check that the file is for this encoder with the same alpha and 3 input channels."
+            "Check that the file is for this encoder with the same alpha (and minimalistic) and 3 input channels."
         )
     if isinstance(model, SegmentationModel):
         model.architecture["encoder_weights"] = report.as_dict()

@@ -14,7 +14,8 @@
     # a smoke run (correctness only; numbers meaningless on a busy machine):
     python scripts/bench_inference.py --input-size 64x64 --batches 1 2 --repeats 2 --count 4 --memory 20 40
 
-Without ``--model`` a randomly initialised ``mobilenet_segnet(2)`` is used (agreement then is a hard test:
+``--model`` may also be a registry name (``mobilenet_lraspp``; ``--n-classes``, random weights). Without
+``--model`` a randomly initialised ``mobilenet_segnet(2)`` is used (agreement then is a hard test:
 random decoders put many pixels near a tie). Measure on an otherwise idle machine; compare ratios.
 """
 
@@ -65,6 +66,8 @@ def load_source(args: argparse.Namespace):
     height, width = (int(v) for v in args.input_size.lower().split("x"))
     if args.model is None:
         return mobseg.mobilenet_segnet(2, input_height=height, input_width=width)
+    if args.model in mobseg.list_models():  # a registry name: that model, randomly initialised
+        return mobseg.build_model(args.model, args.n_classes, input_height=height, input_width=width)
     model = mobseg.load_model(args.model)
     if tuple(model.input_size) == (height, width):
         return model
@@ -147,7 +150,10 @@ def replicate(images: str, count: int, folder: str) -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=None, help="a .keras file or run folder (default: random mobilenet_segnet)")
+    parser.add_argument(
+        "--model", default=None, help="a .keras file, a run folder or a registry name (default: mobilenet_segnet)"
+    )
+    parser.add_argument("--n-classes", type=int, default=2, help="classes of a --model built by registry name")
     parser.add_argument("--input-size", default="416x416", help="HxW to run the model at (default 416x416)")
     parser.add_argument("--images", default=None, help="folder of real images (agreement, int8, folder run)")
     parser.add_argument("--engines", nargs="+", default=None, help="as mobseg benchmark (default: all installed)")

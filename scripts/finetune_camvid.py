@@ -11,7 +11,7 @@ Usage:
 Recipe options (every one also a key of ``--grid`` and of a ``--recipes`` entry): ``--model`` (any registry name),
 ``--weights`` (Keras applications legacy-HDF5 encoder file, or ``imagenet``; the encoder is then frozen for
 ``--freeze-encoder-epochs``, default 1 with weights, else 0), ``--decoder-activation``, ``--activation``,
-``--encoder-level``, ``--epochs``, ``--input-size``, ``--batch-size``, ``--learning-rate``,
+``--encoder-level``, ``--output-stride``, ``--epochs``, ``--input-size``, ``--batch-size``, ``--learning-rate``,
 ``--fine-tune-learning-rate``, ``--lr-schedule constant|cosine|polynomial``, ``--warmup-epochs``, ``--optimizer
 adam|adamw``, ``--weight-decay``, ``--clipnorm``, ``--loss`` (``ce``, ``ce+lovasz``, ``ce+0.5*dice``, ...),
 ``--class-weights none|balanced|balanced_sqrt|balanced_log|segnet`` (segnet: the SegNet tutorial's fixed list),
@@ -90,6 +90,7 @@ RECIPE_OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "decoder_activation": (str, None, "e.g. relu; 'none' for none (default: model's)"),
     "activation": (str, None, "encoder activation (default: model's)"),
     "encoder_level": (int, None, "pyramid level fed to the decoder"),
+    "output_stride": (int, None, "DeepLabV3+ / LR-ASPP encoders: 16 (their default), 8 or 32"),
     "epochs": (int, 2, "epochs (frozen ones included)"),
     "freeze_encoder_epochs": (int, None, "default: 1 with --weights, else 0"),
     "input_size": (str, "176x240", "HEIGHTxWIDTH, per the model's size rule"),
@@ -286,6 +287,8 @@ def build_recipe_model(recipe: dict[str, Any]) -> tuple[Any, dict | None]:
         kwargs["activation"] = recipe["activation"]
     if recipe.get("encoder_level") is not None:
         kwargs["encoder_level"] = recipe["encoder_level"]
+    if recipe.get("output_stride") is not None:
+        kwargs["output_stride"] = recipe["output_stride"]
     model = mobseg.build_model(recipe["model"], len(CAMVID_CLASSES), **kwargs)
     if not recipe.get("weights"):
         return model, None

@@ -1,8 +1,9 @@
 """Print the mobseg models table (Markdown) from the registry, or write it to a file atomically.
 
-Every model is built at its default input size with ``n_classes=12`` to count its parameters, so the table
-can never drift from the code. Building the FCN models allocates their 4096-wide layers (up to 452M
-parameters, about 1.8 GB each, one at a time); expect a minute or two on a laptop CPU.
+Every model is built at its default input size with ``n_classes=12`` to count its parameters, and at 224x224 and
+512x512 to count its FLOPs (``mobseg.flops``), so the table can never drift from the code. Building the FCN
+models allocates their 4096-wide layers (up to 452M parameters, about 1.8 GB each, one at a time) and the 60
+models are built up to three times each; expect 10 to 20 minutes on a 2-core CPU.
 
 Usage:
     python scripts/models_table.py                          # print to stdout
@@ -24,25 +25,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keras
 
 import mobseg
+from mobseg.encoders import get_encoder
+from mobseg.encoders.applications import APPLICATION_ENCODERS
+from mobseg.zoo.modern import MODERN_ENCODERS, MODERN_MODELS
 from mobseg.zoo.registry import get_model_info
 
 N_CLASSES = 12
 COMMAND = "python scripts/models_table.py --write docs/MODELS.md"
+#: Square input sizes at which FLOPs are counted.
+FLOP_SIZES = (224, 512)
 
 HEADER = f"""# mobseg models
 
 <!-- Generated from the registry by `{COMMAND}`. Do not edit by hand: edit the models, then re-run it. -->
 
-Every keras_segmentation architecture, with the same layer sequence, output shapes and parameter counts at
-the same `n_classes` and input size. Build any of them with `mobseg.build_model(name, n_classes, ...)` or
-`mobseg.<name>(n_classes, ...)`; `mobseg.list_models()` lists them.
+Build any model with `mobseg.build_model(name, n_classes, ...)` or `mobseg.<name>(n_classes, ...)`;
+`mobseg.list_models()` lists them. Names are `<encoder>_<decoder>` (keras_segmentation's FCN names aside), and
+`mobseg.build_model(decoder, n_classes, encoder=...)` builds the same model: `build_model("deeplabv3plus", 12,
+encoder="mobilenetv2")` is `mobilenetv2_deeplabv3plus`.
 
-- **default size**: keras_segmentation's default `input_height x input_width`.
+- **default size**: the default `input_height x input_width` (keras_segmentation's for its models).
 - **output**: height x width of the predicted class map at the default size (the `"flat"` head reshapes it
   to `(H*W, n_classes)`). FCN outputs are 8 or 32 px larger than the input, as in the original; pass
   `crop=True` to crop them to the input's size.
 - **params**: total parameters (trainable + BatchNormalization statistics) at `n_classes={N_CLASSES}` and the
-  default size; every model's count equals keras_segmentation's.
+  default size; keras_segmentation's models have its counts, the modern ones Keras applications' encoder
+  count plus their decoder's (both tested).
+- **GFLOPs**: FLOPs per image (2 x multiply-adds of the convolutions and dense layers, `mobseg.flops`) at
+  224x224 and 512x512, `n_classes={N_CLASSES}`; "-" where the size rule excludes that size (PSPNet: multiples of
+  192).
 
 Regenerate with:
 
@@ -52,20 +63,64 @@ Regenerate with:
 
 """
 
+ORIGINALS_INTRO = """## keras_segmentation's 20 models
 
-def model_rows(n_classes: int = N_CLASSES) -> list[dict[str, str]]:
-    """One dict per registered model: name, encoder, decoder, default size, size rule, output, params.
+The same layer sequence, output shapes and parameter counts as keras_segmentation at the same `n_classes` and
+input size; their faithful flaws are kept by default and documented in each factory's docstring.
+
+"""
+
+MODERN_INTRO = """## Modern mobile models
+
+DeepLabV3+, LR-ASPP, FPN and LinkNet (`mobseg/decoders/`) on every mobile encoder: all 40 combinations are
+registered. Their logits have the input's size; inputs are multiples of 16. DeepLabV3+ and LR-ASPP take
+`output_stride` (16 by default, as in their papers; 8 dilates one more stage, 32 none): the FLOPs below are
+at 16. The four on MobileNet v1 (`mobilenet_*`) use the one ImageNet file available offline; they are the ones
+to compare with `mobilenet_unet` and `mobilenet_segnet`. See `mobseg.zoo.modern` and
+`mobseg.encoders.applications` for what each part is and why this set.
+
+### Encoders
+
+| encoder | built from | params | f1..f5 channels | preprocessing (inputs) | activation (default) | ImageNet file |
+|---|---|---|---|---|---|---|
+"""
+
+
+def _gflops(name: str, size: int, n_classes: int) -> str:
+    """GFLOPs of ``name`` at size x size, or "-" when its size rule excludes that size."""
+    try:
+        model = mobseg.build_model(name, n_classes, input_height=size, input_width=size)
+    except ValueError:
+        return "-"
+    gflops = mobseg.flops(model).gflops
+    del model
+    _release()
+    return f"{gflops:.2f}"
+
+
+def _release() -> None:
+    keras.backend.clear_session()
+    gc.collect()
+
+
+def model_rows(names: list[str], n_classes: int = N_CLASSES) -> list[dict[str, str]]:
+    """One dict per model: name, encoder, decoder, default size, size rule, output, params, GFLOPs at 224 and 512.
 
     Example:
-        >>> model_rows()[0]["name"]  # doctest: +SKIP
-        'fcn_32'
+        >>> model_rows(["mobilenet_segnet"])[0]["params (n_classes=12)"]  # doctest: +SKIP
+        '5,547,148'
     """
     rows = []
-    for name in mobseg.list_models():
+    for name in names:
         info = get_model_info(name)
         model = mobseg.build_model(name, n_classes)
         height, width = info.default_size
         out_h, out_w = model.output_size
+        params = model.count_params()
+        at_default = f"{mobseg.flops(model).gflops:.2f}"
+        del model
+        _release()
+        gflops = {s: at_default if (s, s) == (height, width) else _gflops(name, s, n_classes) for s in FLOP_SIZES}
         rows.append(
             {
                 "name": f"`{name}`",
@@ -74,12 +129,38 @@ def model_rows(n_classes: int = N_CLASSES) -> list[dict[str, str]]:
                 "default size": f"{height}x{width}",
                 "size rule": info.size_rule,
                 "output": f"{out_h}x{out_w}",
-                f"params (n_classes={n_classes})": f"{model.count_params():,}",
+                f"params (n_classes={n_classes})": f"{params:,}",
+                **{f"GFLOPs {s}x{s}": gflops[s] for s in FLOP_SIZES},
             }
         )
-        del model
-        keras.backend.clear_session()
-        gc.collect()
+    return rows
+
+
+def encoder_rows() -> list[str]:
+    """One Markdown row per modern encoder: its source, parameters, pyramid channels, preprocessing, file.
+
+    Example:
+        >>> encoder_rows()[0].startswith("| `mobilenet` |")  # doctest: +SKIP
+        True
+    """
+    from mobseg.pretrained import imagenet_file_name
+    from mobseg.zoo.family import ZOO_ENCODERS
+
+    rows = []
+    for name in MODERN_ENCODERS:
+        features = get_encoder(name)(224, 224)
+        params = keras.Model(features.inputs, features.pyramid).count_params()
+        spec = APPLICATION_ENCODERS.get(name)
+        source = f"`keras.applications.{spec.application}`" if spec else "mobseg (Keras applications' layer names)"
+        activation = ZOO_ENCODERS[name].activation or "as built: ReLU, then hard-swish"
+        channels = ", ".join(str(c) for c in features.channels)
+        inputs = {"mobilenet": "[-1, 1]", "none": "[0, 255], rescaled inside"}[features.preprocessing]
+        rows.append(
+            f"| `{name}` | {source} | {params:,} | {channels} | `{features.preprocessing}` ({inputs}) "
+            f"| {activation} | `{imagenet_file_name(name)}` |"
+        )
+        del features
+        _release()
     return rows
 
 
@@ -105,7 +186,19 @@ def render() -> str:
         >>> render().startswith("# mobseg models")  # doctest: +SKIP
         True
     """
-    return HEADER + markdown_table(model_rows()) + "\n"
+    originals = [name for name in mobseg.list_models() if name not in MODERN_MODELS]
+    modern = list(MODERN_MODELS)
+    return (
+        HEADER
+        + ORIGINALS_INTRO
+        + markdown_table(model_rows(originals))
+        + "\n\n"
+        + MODERN_INTRO
+        + "\n".join(encoder_rows())
+        + "\n\n### Models\n\n"
+        + markdown_table(model_rows(modern))
+        + "\n"
+    )
 
 
 def write_atomically(path: Path, text: str) -> None:

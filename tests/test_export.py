@@ -10,6 +10,7 @@ from PIL import Image
 
 import mobseg
 from mobseg.export import TFLiteRunner, calibration_images, deployment_model, export_model, export_tflite
+from mobseg.preprocessing import preprocess_images
 
 SIZE = 64
 
@@ -204,3 +205,39 @@ def test_equalization_is_exact_in_float_for_each_producer(kind):
     assert len(report) == 1 and report[0]["target"] > 0
     x = np.stack(samples)
     np.testing.assert_allclose(np.asarray(equalized(x)), np.asarray(model(x)), rtol=1e-4, atol=1e-3)
+
+
+#: The modern mobile models exported in tests: (name, input size, options). 80x112 is an odd multiple of 16 (f5
+#: resized onto f4, LinkNet's crop), as CamVid's 176x240. The default run exports the first; the rest are slow.
+MODERN_EXPORTS = [
+    ("mobilenetv3_small_lraspp", (64, 64), {}),
+    *(
+        pytest.param(name, size, options, marks=pytest.mark.slow)
+        for name, size, options in [
+            ("mobilenetv2_deeplabv3plus", (64, 64), {"alpha": 0.35}),
+            ("mobilenetv3_large_lraspp", (64, 64), {"minimalistic": True}),
+            ("mobilenet_deeplabv3plus", (80, 112), {"alpha": 0.25}),
+            ("mobilenet_lraspp", (80, 112), {"alpha": 0.25}),
+            ("mobilenet_fpn", (80, 112), {"alpha": 0.25}),
+            ("mobilenet_linknet", (80, 112), {"alpha": 0.25}),
+        ]
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "size", "options"), MODERN_EXPORTS)
+def test_modern_mobile_models_export_to_tflite_float32_and_int8(name, size, options, tmp_path):
+    """Builtin ops only (the stock interpreter runs them); float32 as Keras; int8 close to it (untrained weights:
+    logits compared, whose scale the calibration sets)."""
+    keras.utils.set_random_seed(0)
+    height, width = size
+    model = mobseg.build_model(name, 3, input_height=height, input_width=width, head="spatial", logits=True, **options)
+    images = np.random.default_rng(0).uniform(0, 255, (6, *size, 3)).astype("float32")
+    x = np.asarray(preprocess_images(images, model.preprocessing), "float32")
+    expected = np.concatenate([np.asarray(model(x[i : i + 1])) for i in range(len(x))])  # batch 1, as the file
+    f32 = TFLiteRunner(export_tflite(model, tmp_path / "f32.tflite"))(x)
+    assert f32.shape == expected.shape == (6, *size, 3)
+    assert np.abs(f32 - expected).max() <= 1e-4 * np.abs(expected).max()
+    i8 = TFLiteRunner(export_tflite(model, tmp_path / "i8.tflite", quantize="int8", calibration=list(x)))(x)
+    assert np.corrcoef(i8.ravel(), expected.ravel())[0, 1] > 0.98
+    assert (i8.argmax(-1) == expected.argmax(-1)).mean() >= 0.9

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import math
 
 import keras
+import numpy as np
 import pytest
+from test_zoo import ENCODER_CHANNELS, ENCODER_PARAMS
 
 import mobseg
-from mobseg.encoders import ENCODERS, get_encoder
+from mobseg.encoders import get_encoder
+from mobseg.encoders.applications import APPLICATION_ENCODERS, IMAGENET_STDDEV_RGB
 from mobseg.zoo import registry
 from mobseg.zoo.pspnet import PSPNET
 
@@ -20,7 +24,7 @@ PYRAMID_CHANNELS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(ENCODERS))
+@pytest.mark.parametrize("name", sorted(PYRAMID_CHANNELS))
 def test_pyramid_channels_and_strides(name):
     features = get_encoder(name)(64, 96, channels=1)
     assert features.channels == PYRAMID_CHANNELS[name]
@@ -159,3 +163,113 @@ def test_a_new_model_is_one_decorated_function(monkeypatch):
 
         @PSPNET.model(encoder="vgg16")
         def with_parameters(n_classes): ...
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The modern encoders (keras.applications) and decoders.
+# ---------------------------------------------------------------------------------------------------------------
+
+#: Keras applications encoders checked in the default run; the larger EfficientNets are marked slow.
+SLOW_ENCODERS = {"efficientnetb1", "efficientnetb2", "efficientnetb3", "efficientnetv2b1"}
+APPLICATION_PARAMS = [
+    pytest.param(name, marks=pytest.mark.slow) if name in SLOW_ENCODERS else name for name in APPLICATION_ENCODERS
+]
+
+
+def imagenet_scale(name: str) -> np.ndarray:
+    """What EfficientNet's extra ImageNet rescaling multiplies by (1 elsewhere): see mobseg.encoders.applications."""
+    scale = [1 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB] if APPLICATION_ENCODERS[name].imagenet_rescaling else 1
+    return np.asarray(scale, "float32")
+
+
+@pytest.mark.parametrize("name", APPLICATION_PARAMS)
+def test_application_encoder_is_the_keras_application(name):
+    """Same weighted layers (names, classes, shapes), same count, same function once the weights are shared."""
+    spec = APPLICATION_ENCODERS[name]
+    reference = getattr(keras.applications, spec.application)(include_top=False, weights=None, input_shape=(32, 64, 3))
+    features = get_encoder(name)(32, 64)
+    encoder = keras.Model(features.inputs, features.pyramid)
+    assert features.channels == ENCODER_CHANNELS[name] and features.name == name
+    assert [tuple(f.shape[1:3]) for f in features.pyramid] == [(32 // s, 64 // s) for s in (2, 4, 8, 16, 32)]
+    assert encoder.count_params() == reference.count_params() == ENCODER_PARAMS[name]
+    ours = {layer.name: layer for layer in encoder.layers if layer.weights}
+    theirs = [layer for layer in reference.layers if layer.weights]
+    assert sorted(ours) == sorted(layer.name for layer in theirs)  # the names ImageNet files load by
+    for layer in theirs:
+        assert type(ours[layer.name]) is type(layer), layer.name
+        ours[layer.name].set_weights(layer.get_weights())
+    x = np.random.default_rng(0).uniform(0, 255, (2, 32, 64, 3)).astype("float32")
+    x_in = x / 127.5 - 1 if features.preprocessing == "mobilenet" else x
+    assert features.preprocessing == ("mobilenet" if name == "mobilenetv2" else "none")
+    expected = np.asarray(reference(x_in * imagenet_scale(name)))
+    np.testing.assert_allclose(np.asarray(encoder(x_in)[-1]), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_output_stride_dilates_the_last_stages_with_the_same_weights():
+    plain_model = keras.Model(*mobseg.mobilenetv2_encoder(64, 64))
+    dilated = mobseg.mobilenetv2_encoder(64, 64, output_stride=8)
+    model = keras.Model(dilated.inputs, dilated.pyramid)
+    assert [int(f.shape[1]) for f in dilated.pyramid] == [32, 16, 8, 8, 8] and dilated.strides == (2, 4, 8, 8, 8)
+    assert model.count_params() == plain_model.count_params()
+    model.set_weights(plain_model.get_weights())  # same weights, in the same order
+    x = np.random.default_rng(1).uniform(-1, 1, (1, 64, 64, 3)).astype("float32")
+    for ours, before in zip(model(x)[:3], plain_model(x)[:3], strict=True):  # f1..f3 are computed as before
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(before), atol=1e-6)
+    assert model.get_layer("block_6_depthwise").dilation_rate == (2, 2)  # was stride 2 at 8: stride 1, dilation 2
+    last = model.get_layer("block_16_depthwise")  # in the stride-32 stage: dilation 4
+    assert last.strides == (1, 1) and last.dilation_rate == (4, 4)
+    assert "block_13_pad" not in [layer.name for layer in model.layers]  # its stride-2 convolution pads 'same'
+    v1 = mobseg.mobilenet_encoder(64, 64, output_stride=16)
+    assert v1.strides == (2, 4, 8, 16, 16) and keras.Model(v1.inputs, v1.pyramid).count_params() == 3_228_864
+    with pytest.raises(ValueError, match=r"output_stride=4 is not supported; use 32 \(the encoder as built\), 16 or 8"):
+        mobseg.build_model("mobilenet_deeplabv3plus", 2, input_height=64, input_width=64, output_stride=4)
+
+
+def _activations(model: keras.Model) -> list[str]:
+    return [layer.get_config()["activation"] for layer in model.layers if isinstance(layer, keras.layers.Activation)]
+
+
+def test_activation_swap_replaces_the_design_activations_not_the_gates():
+    design_model = keras.Model(*mobseg.mobilenetv3_small_encoder(32, 32))
+    swapped_model = keras.Model(*mobseg.mobilenetv3_small_encoder(32, 32, activation="gelu"))
+    # as built: ReLU in the first blocks, hard-swish after; every one becomes gelu, the squeeze-excite gates stay
+    assert set(_activations(design_model)) == {"relu", "hard_silu"} and set(_activations(swapped_model)) == {"gelu"}
+    assert len(_activations(design_model)) == len(_activations(swapped_model))
+    gates = [layer.name for layer in swapped_model.layers if isinstance(layer, keras.layers.ReLU)]
+    assert gates and all("squeeze_excite" in name or name.startswith("re_lu") for name in gates)
+    effnet = keras.Model(*mobseg.efficientnetb0_encoder(32, 32, activation="relu"))
+    assert effnet.get_layer("block2a_se_reduce").get_config()["activation"] == "linear"  # split off and swapped
+    assert effnet.get_layer("block2a_se_reduce_activation").get_config()["activation"] == "relu"
+    assert effnet.get_layer("block2a_se_expand").get_config()["activation"] == "sigmoid"  # the gate stays
+
+
+def test_modern_encoders_refuse_tiny_inputs_and_unknown_options():
+    with pytest.raises(ValueError, match=r"mobilenetv2: the encoder needs a fixed input of at least 32x32; got 16x64"):
+        mobseg.mobilenetv2_encoder(16, 64)
+    with pytest.raises(ValueError, match="alpha"):
+        mobseg.mobilenetv3_large_encoder(32, 32, alpha=0)
+
+
+@pytest.mark.parametrize(
+    "decoder", [mobseg.deeplabv3plus_decoder, mobseg.lraspp_decoder, mobseg.fpn_decoder, mobseg.linknet_decoder]
+)
+def test_modern_decoders_work_on_any_pyramid(decoder):
+    """keras_segmentation's vanilla encoder, a dilated MobileNet v1 and CamVid's 176x240 (f5 resized onto f4)."""
+    for i, features in enumerate(
+        (mobseg.vanilla_encoder(64, 64), mobseg.mobilenet_encoder(64, 64, output_stride=8, alpha=0.25))
+    ):
+        logits = decoder(features.pyramid, 3, prefix=f"d{i}")
+        assert logits.shape == (None, 64, 64, 3)
+    camvid = mobseg.mobilenet_encoder(176, 240, alpha=0.25)
+    assert [tuple(f.shape[1:3]) for f in camvid.pyramid][-2:] == [(11, 15), (6, 8)]
+    assert decoder(camvid.pyramid, 11, decoder_activation=None, prefix="camvid").shape == (None, 176, 240, 11)
+
+
+def test_modern_decoder_arguments_are_checked():
+    levels = mobseg.vanilla_encoder(64, 64).pyramid
+    with pytest.raises(ValueError, match="low_level must be a pyramid index below level=4; got 4"):
+        mobseg.deeplabv3plus_decoder(levels, 2, low_level=4)
+    with pytest.raises(ValueError, match=r"fpn_decoder needs the pyramid levels \[f2, f3, f4, f5\]; got 3 levels"):
+        mobseg.fpn_decoder(levels[:3], 2)
+    with pytest.raises(ValueError, match="dropout"):
+        mobseg.fpn_decoder(levels, 2, dropout=1.5)

@@ -29,11 +29,18 @@ def run(args: argparse.Namespace) -> int:
     if args.names_only:
         print("\n".join(names))
         return 0
-    print(f"{'model':<20} {'encoder':<10} {'decoder':<10} {'default size':>12} {'parameters':>13}")
-    for name in names:
-        info = get_model_info(name)
+    infos = [get_model_info(name) for name in names]
+    wide = [max(len(text) for text in [title, *column]) for title, column in (
+        ("model", names), ("encoder", [i.encoder for i in infos]), ("decoder", [i.decoder for i in infos])
+    )]  # fmt: skip
+    print(f"{'model':<{wide[0]}} {'encoder':<{wide[1]}} {'decoder':<{wide[2]}} {'default size':>12} {'parameters':>13}")
+    for info in infos:
         height, width = info.default_size
-        model = build_model(name, args.n_classes)
-        print(f"{name:<20} {info.encoder:<10} {info.decoder:<10} {f'{height}x{width}':>12} {model.count_params():>13,}")
+        model = build_model(info.name, args.n_classes)
+        size = f"{height}x{width}"
+        print(
+            f"{info.name:<{wide[0]}} {info.encoder:<{wide[1]}} {info.decoder:<{wide[2]}} {size:>12} "
+            f"{model.count_params():>13,}"
+        )
         del model
     return 0

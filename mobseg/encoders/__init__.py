@@ -1,11 +1,27 @@
-"""Encoders: each returns an image input and the feature pyramid f1..f5."""
+"""Encoders: each returns an image input and the feature pyramid f1..f5.
+
+keras_segmentation's (vanilla, VGG16, ResNet50, MobileNet v1; built layer by layer) and the modern mobile ones
+built from ``keras.applications`` (:mod:`mobseg.encoders.applications`: MobileNetV2, MobileNetV3, EfficientNet).
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
 
-from mobseg.encoders.base import PYRAMID_STRIDES, EncoderFeatures, make_input
+from mobseg.encoders.applications import (
+    APPLICATION_ENCODER_FUNCTIONS,
+    efficientnetb0_encoder,
+    efficientnetb1_encoder,
+    efficientnetb2_encoder,
+    efficientnetb3_encoder,
+    efficientnetv2b0_encoder,
+    efficientnetv2b1_encoder,
+    mobilenetv2_encoder,
+    mobilenetv3_large_encoder,
+    mobilenetv3_small_encoder,
+)
+from mobseg.encoders.base import OUTPUT_STRIDES, PYRAMID_STRIDES, EncoderFeatures, make_input
 from mobseg.encoders.mobilenet import mobilenet_encoder
 from mobseg.encoders.resnet50 import resnet50_encoder
 from mobseg.encoders.vanilla import vanilla_encoder
@@ -17,6 +33,7 @@ ENCODERS: dict[str, Callable[..., EncoderFeatures]] = {
     "resnet50": resnet50_encoder,
     "vanilla": vanilla_encoder,
     "vgg16": vgg16_encoder,
+    **APPLICATION_ENCODER_FUNCTIONS,
 }
 
 
@@ -36,11 +53,21 @@ def get_encoder(name: str) -> Callable[..., EncoderFeatures]:
 
 __all__ = [
     "ENCODERS",
+    "OUTPUT_STRIDES",
     "PYRAMID_STRIDES",
     "EncoderFeatures",
+    "efficientnetb0_encoder",
+    "efficientnetb1_encoder",
+    "efficientnetb2_encoder",
+    "efficientnetb3_encoder",
+    "efficientnetv2b0_encoder",
+    "efficientnetv2b1_encoder",
     "get_encoder",
     "make_input",
     "mobilenet_encoder",
+    "mobilenetv2_encoder",
+    "mobilenetv3_large_encoder",
+    "mobilenetv3_small_encoder",
     "resnet50_encoder",
     "vanilla_encoder",
     "vgg16_encoder",

@@ -9,6 +9,24 @@ import keras
 #: Stride of each pyramid level f1..f5 relative to the input.
 PYRAMID_STRIDES: tuple[int, ...] = (2, 4, 8, 16, 32)
 
+#: Output strides an encoder can be built with: 32 (as designed), 16 and 8 (the last stages dilated).
+OUTPUT_STRIDES: tuple[int, ...] = (8, 16, 32)
+
+
+def check_output_stride(output_stride: object) -> int:
+    """Return ``output_stride`` if it is 8, 16 or 32, else a ``ValueError``.
+
+    Example:
+        >>> check_output_stride(16)
+        16
+    """
+    if isinstance(output_stride, bool) or output_stride not in OUTPUT_STRIDES:
+        raise ValueError(
+            f"output_stride={output_stride!r} is not supported; use 32 (the encoder as built), 16 or 8 "
+            "(the last stages dilated instead of strided)."
+        )
+    return int(output_stride)
+
 
 @dataclass
 class EncoderFeatures:

@@ -35,6 +35,7 @@ import keras
 
 from mobseg.activations import ActivationSpec  # noqa: F401 (resolves the factories' annotations)
 from mobseg.encoders import EncoderFeatures, mobilenet_encoder, resnet50_encoder, vanilla_encoder, vgg16_encoder
+from mobseg.encoders.applications import APPLICATION_ENCODER_FUNCTIONS
 from mobseg.encoders.unet_mini import unet_mini_encoder
 from mobseg.heads import check_head
 from mobseg.model import SegmentationModel
@@ -80,7 +81,8 @@ class ZooEncoder:
 
     Attributes:
         build: the encoder, called as ``build(input_height=, input_width=, channels=, activation=, **params)``.
-        activation: the default of the models' ``activation`` (the original encoder's).
+        activation: the default of the models' ``activation`` (the original encoder's; ``None``: the network's own
+            activations as built, for MobileNetV3's mix of ReLU and hard-swish).
         params: parameters passed on to ``build``, placed after ``channels``.
 
     Example:
@@ -89,9 +91,12 @@ class ZooEncoder:
     """
 
     build: Callable[..., EncoderFeatures]
-    activation: str = "relu"
+    activation: str | None = "relu"
     params: tuple[Param, ...] = ()
 
+
+_ALPHA = Param("alpha", 1.0, "float")
+_MINIMALISTIC = Param("minimalistic", False, "bool")
 
 #: The encoders zoo models are built on, by the name their build record carries.
 ZOO_ENCODERS: dict[str, ZooEncoder] = {
@@ -100,6 +105,14 @@ ZOO_ENCODERS: dict[str, ZooEncoder] = {
     "resnet50": ZooEncoder(resnet50_encoder),
     "mobilenet": ZooEncoder(mobilenet_encoder, "relu6", (Param("alpha", 1.0, "float"), Param("depth_multiplier", 1))),
     "unet_mini": ZooEncoder(unet_mini_encoder, params=(Param("dropout", 0.2, "float"),)),
+    "mobilenetv2": ZooEncoder(APPLICATION_ENCODER_FUNCTIONS["mobilenetv2"], "relu6", (_ALPHA,)),
+    "mobilenetv3_small": ZooEncoder(APPLICATION_ENCODER_FUNCTIONS["mobilenetv3_small"], None, (_ALPHA, _MINIMALISTIC)),
+    "mobilenetv3_large": ZooEncoder(APPLICATION_ENCODER_FUNCTIONS["mobilenetv3_large"], None, (_ALPHA, _MINIMALISTIC)),
+    **{
+        name: ZooEncoder(APPLICATION_ENCODER_FUNCTIONS[name], "swish")
+        for name in APPLICATION_ENCODER_FUNCTIONS
+        if name.startswith("efficientnet")
+    },
 }
 
 #: An input-size rule: (multiple, why), or a function of the pyramid level giving it.
@@ -116,6 +129,7 @@ class Family:
         level: the pyramid level decoded when the family has no ``encoder_level`` parameter.
         encoder_level: that parameter (placed after ``input_width``), when the family has one.
         params: the family's own parameters, placed after the encoder's.
+        encoder_args: the family's parameters passed on to the encoder (``output_stride``).
         decoder_args: the factory arguments passed on to ``decode``.
         decoder_options: fixed keyword arguments for ``decode`` (SegNet's ``n_up=3``).
         decoder_activation: the default of ``decoder_activation``.
@@ -136,6 +150,7 @@ class Family:
     level: int = 4
     encoder_level: Param | None = None
     params: tuple[Param, ...] = ()
+    encoder_args: tuple[str, ...] = ()
     decoder_args: tuple[str, ...] = ("decoder_activation",)
     decoder_options: Mapping[str, Any] = field(default_factory=dict)
     decoder_activation: str | None = "relu"
@@ -148,12 +163,13 @@ class Family:
         """The factory parameters of this family's model on ``encoder``, in signature order."""
         height, width = input_size or self.input_size
         zoo_encoder = ZOO_ENCODERS[encoder]
+        activation_annotation = "ActivationSpec" if zoo_encoder.activation else "ActivationSpec | None"
         return (
             N_CLASSES,
             Param("input_height", height),
             Param("input_width", width),
             *([self.encoder_level] if self.encoder_level else []),
-            Param("activation", zoo_encoder.activation, "ActivationSpec"),
+            Param("activation", zoo_encoder.activation, activation_annotation),
             Param("decoder_activation", self.decoder_activation, "ActivationSpec | None"),
             CHANNELS,
             *zoo_encoder.params,
@@ -179,28 +195,55 @@ class Family:
             ... def vgg_segnet():
             ...     '''keras_segmentation's ``vgg_segnet``: ...'''
         """
-        params = self.layout(encoder, input_size)
-        signature = self.signature(encoder, input_size)
 
         def decorate(model_doc: Callable[[], Any]) -> Callable[..., SegmentationModel]:
             if inspect.signature(model_doc).parameters:
                 raise TypeError(
                     f"{model_doc.__name__}: a family model takes no parameters of its own; its family builds them."
                 )
-            name = model_doc.__name__
-
-            def factory(*args: Any, **kwargs: Any) -> SegmentationModel:
-                bound = signature.bind(*args, **kwargs)
-                bound.apply_defaults()
-                return self.build(name=name, encoder=encoder, params=params, arguments=bound.arguments)
-
-            factory.__name__, factory.__qualname__ = name, model_doc.__qualname__
-            factory.__module__, factory.__doc__ = model_doc.__module__, self.document(model_doc.__doc__ or "")
-            factory.__signature__ = signature
-            factory.__annotations__ = {p.name: p.annotation for p in params} | {"return": "SegmentationModel"}
-            return register_model(encoder=encoder, decoder=self.decoder, size_rule=self.size_rule)(factory)
+            return self.register(
+                model_doc.__name__,
+                encoder=encoder,
+                input_size=input_size,
+                doc=model_doc.__doc__ or "",
+                module=model_doc.__module__,
+                qualname=model_doc.__qualname__,
+            )
 
         return decorate
+
+    def register(
+        self,
+        name: str,
+        *,
+        encoder: str,
+        doc: str,
+        module: str,
+        input_size: tuple[int, int] | None = None,
+        qualname: str | None = None,
+    ) -> Callable[..., SegmentationModel]:
+        """Make the factory ``name`` of this family's model on ``encoder`` and register it (what :meth:`model` does).
+
+        For models made in a loop (:mod:`mobseg.zoo.modern`: every decoder on every encoder), with a docstring
+        written from the parts.
+
+        Example:
+            >>> from mobseg.zoo.modern import FPN
+            >>> FPN.register("my_fpn", encoder="vgg16", doc="FPN on VGG16.", module=__name__)  # doctest: +SKIP
+        """
+        params = self.layout(encoder, input_size)
+        signature = self.signature(encoder, input_size)
+
+        def factory(*args: Any, **kwargs: Any) -> SegmentationModel:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return self.build(name=name, encoder=encoder, params=params, arguments=bound.arguments)
+
+        factory.__name__, factory.__qualname__ = name, qualname or name
+        factory.__module__, factory.__doc__ = module, self.document(doc)
+        factory.__signature__ = signature
+        factory.__annotations__ = {p.name: p.annotation for p in params} | {"return": "SegmentationModel"}
+        return register_model(encoder=encoder, decoder=self.decoder, size_rule=self.size_rule)(factory)
 
     def document(self, doc: str) -> str:
         """``doc`` with the family's notes in place of ``{notes}`` (indented as a model docstring's body).
@@ -229,6 +272,7 @@ class Family:
             channels=args["channels"],
             activation=args["activation"],
             **{p.name: args[p.name] for p in zoo_encoder.params},
+            **{key: args[key] for key in self.encoder_args},
         )
         logits = self.decode(
             features.pyramid,

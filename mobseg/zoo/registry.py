@@ -140,12 +140,56 @@ def get_model_info(name: str) -> ModelInfo:
     return _REGISTRY[name]
 
 
+def list_decoders() -> list[str]:
+    """The decoders of the registered models, sorted (``build_model(decoder, n_classes, encoder=...)``).
+
+    Example:
+        >>> "deeplabv3plus" in list_decoders() and "segnet" in list_decoders()
+        True
+    """
+    return sorted({info.decoder for info in _REGISTRY.values()})
+
+
+def model_name(decoder: str, encoder: str) -> str:
+    """The registered model that puts ``decoder`` on ``encoder`` (``decoder`` may also be a model name).
+
+    Example:
+        >>> model_name("deeplabv3plus", "mobilenetv2"), model_name("unet", "vgg16"), model_name("segnet", "mobilenet")
+        ('mobilenetv2_deeplabv3plus', 'vgg_unet', 'mobilenet_segnet')
+    """
+    decoder = _REGISTRY[decoder].decoder if decoder in _REGISTRY else decoder
+    if decoder not in list_decoders():
+        close = difflib.get_close_matches(decoder, list_decoders(), n=3, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ValueError(f"Unknown decoder {decoder!r}.{hint} Known decoders: {', '.join(list_decoders())}.")
+    on = {info.encoder: info.name for info in _REGISTRY.values() if info.decoder == decoder}
+    if encoder not in on:
+        raise ValueError(
+            f"No {decoder} model on the encoder {encoder!r}; {decoder} is registered on: {', '.join(sorted(on))}."
+        )
+    return on[encoder]
+
+
 def build_model(name: str, n_classes: int, **kwargs: Any) -> SegmentationModel:
-    """Build the registered model ``name`` with ``n_classes`` classes.
+    """Build the registered model ``name`` with ``n_classes`` classes; or a decoder on ``encoder=``.
+
+    ``build_model("deeplabv3plus", n, encoder="mobilenetv2")`` builds ``mobilenetv2_deeplabv3plus``
+    (:func:`model_name`); the model records its registered name.
 
     Example:
         >>> model = build_model("mobilenet_segnet", 2, input_height=64, input_width=64)
         >>> model.output_shape
         (None, 1024, 2)
+        >>> build_model("lraspp", 2, encoder="mobilenet", input_height=64, input_width=64).name
+        'mobilenet_lraspp'
     """
+    encoder = kwargs.pop("encoder", None)
+    if encoder is not None:
+        name = model_name(name, encoder)
+    elif name not in _REGISTRY and name in list_decoders():
+        encoders = sorted(info.encoder for info in _REGISTRY.values() if info.decoder == name)
+        raise ValueError(
+            f"{name!r} is a decoder; name its encoder, e.g. build_model({name!r}, {n_classes!r}, "
+            f"encoder={encoders[0]!r}). Its encoders: {', '.join(encoders)}."
+        )
     return get_model_info(name).factory(n_classes, **kwargs)
