@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 import mobseg
-from mobseg.training.phases import compile_for_training
+from mobseg.training.optimization import compile_for_training
 from mobseg.training.precision import with_precision
 
 

@@ -32,7 +32,7 @@ from mobseg.data import list_pairs, model_dataset
 from mobseg.data.images import read_image_uint8
 from mobseg.data.masks import read_mask
 from mobseg.optional import has_tensorflow, tensorflow_version
-from mobseg.training.phases import compile_for_training
+from mobseg.training.optimization import compile_for_training
 from mobseg.training.precision import with_precision
 
 
