@@ -99,3 +99,18 @@ def test_the_checks_see_a_cycle_when_there_is_one(tmp_path):
     assert graph["mobseg.a"] == {"mobseg.sub", "mobseg.sub.b"}
     assert graph["mobseg.sub.b"] == {"mobseg", "mobseg.a"}
     assert graph["mobseg.sub.c"] == set()
+
+
+def test_every_slow_entry_names_an_existing_test():
+    """Each ``SLOW_TESTS`` entry in conftest names a test function that exists (a renamed test would silently
+    move back into the default run)."""
+    from conftest import SLOW_TESTS
+
+    root = Path(__file__).resolve().parents[1]
+    missing = []
+    for entry in SLOW_TESTS:
+        path, name = entry.split("::")
+        source = root / path
+        if not source.is_file() or f"def {name.split('[')[0]}(" not in source.read_text():
+            missing.append(entry)
+    assert not missing, f"SLOW_TESTS entries without a test: {missing}"

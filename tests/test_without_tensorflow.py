@@ -18,6 +18,8 @@ from pathlib import Path
 import keras
 import pytest
 
+import mobseg
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: The Keras backend the subprocesses use.
@@ -102,7 +104,7 @@ def _run(script: str, *args: str) -> dict:
 
 def test_import_and_every_package_without_tensorflow():
     result = _run(IMPORT_AND_BUILD)
-    assert result["params"] > 0 and result["models"] == 20
+    assert result["params"] > 0 and result["models"] == len(mobseg.list_models()) >= 60  # every zoo model
     assert not result["tf"]
 
 

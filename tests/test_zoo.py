@@ -9,8 +9,8 @@ input sizes raise the documented ``ValueError``.
 Speed (2 shared CPU cores): small inputs (32x64; PSPNet needs multiples of 192: 192x384). The FCN models
 carry 4096-wide fc6/fc7 convolutions (up to 452M parameters with ResNet50); their behaviour tests use
 ``fc_filters=32`` and only the parameter-count test builds them at the original width. Of the 40 modern models
-(every modern decoder on every mobile encoder), :data:`FAST_MODERN` run by default: each decoder on MobileNet v1
-and the two Keras applications kinds (MobileNetV2, MobileNetV3); the others are marked ``slow``
+(every modern decoder on every mobile encoder) and the 20 originals, :data:`FAST_ORIGINAL` and :data:`FAST_MODERN`
+run by default; the others are marked ``slow``
 (``pytest -m slow tests/test_zoo.py``).
 """
 
@@ -297,24 +297,19 @@ EXPECTED_MODERN_PARAMS: dict[str, int] = {
     for encoder in ENCODER_PARAMS
 }
 
-#: Modern models in the default run: every decoder (on MobileNet v1, the CamVid comparison's encoder) and the two
-#: Keras applications encoder kinds with their classic heads. Each Keras applications encoder is also checked
-#: against keras.applications by default (test_zoo_parts, test_pretrained); the other 34 models are marked slow.
-FAST_MODERN = {
-    "mobilenet_deeplabv3plus",
-    "mobilenet_lraspp",
-    "mobilenet_fpn",
-    "mobilenet_linknet",
-    "mobilenetv2_deeplabv3plus",
-    "mobilenetv3_small_lraspp",
-}
+#: Original models in the default run: the article's model, mobilenet_unet, and each original decoder (SegNet,
+#: U-Net, FCN, PSPNet) on the small vanilla encoder; the VGG16 / ResNet50 / MobileNet variants (the 4096-wide FCN
+#: ones take up to 45 s) are marked slow. Every encoder is still built and checked by test_zoo_parts by default.
+FAST_ORIGINAL = {"mobilenet_segnet", "mobilenet_unet", "unet_mini", "segnet", "fcn_32", "pspnet"}
+#: Modern models in the default run: DeepLabV3+ on MobileNet v1 (the CamVid comparison's encoder) and LR-ASPP on
+#: MobileNetV3 (a Keras applications encoder); every modern decoder and encoder is built by test_zoo_parts too.
+FAST_MODERN = {"mobilenet_deeplabv3plus", "mobilenetv3_small_lraspp"}
 
 ORIGINAL_MODELS = sorted(EXPECTED_PARAMS)
 MODERN_MODELS = sorted(EXPECTED_MODERN_PARAMS)
-#: The zoo suite's parameters: the modern models outside FAST_MODERN are marked slow.
+#: The zoo suite's parameters: the models outside FAST_ORIGINAL and FAST_MODERN are marked slow.
 MODEL_PARAMS = [
-    pytest.param(name, marks=pytest.mark.slow) if name in EXPECTED_MODERN_PARAMS and name not in FAST_MODERN else name
-    for name in MODELS
+    name if name in FAST_ORIGINAL | FAST_MODERN else pytest.param(name, marks=pytest.mark.slow) for name in MODELS
 ]
 
 #: What each modern encoder adds to the common layout: (activation default, its own parameters).
