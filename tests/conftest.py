@@ -48,11 +48,17 @@ SLOW_TESTS = (
     "tests/test_notebooks.py::test_notebook_01_article_model",
     "tests/test_notebooks.py::test_notebook_02_finetune",
     "tests/test_notebooks.py::test_notebook_03_activation_study",
-    # large encoders against keras.applications (MobileNet v1, VGG16 and the modern mobile kinds stay)
+    # encoders against keras.applications (MobileNet v1, VGG16, MobileNetV2, EfficientNetB0 stay in the default run)
     "tests/test_pretrained.py::test_keras_applications_files_load_into_the_modern_encoders",
     "tests/test_pretrained.py::test_keras_applications_files_load_into_our_encoders[resnet50]",
     "tests/test_pretrained.py::test_efficientnet_file_without_its_normalization_is_refused",
-    "tests/test_zoo_parts.py::test_application_encoder_is_the_keras_application",
+    "tests/test_zoo_parts.py::test_application_encoder_is_the_keras_application[mobilenetv3_small]",
+    "tests/test_zoo_parts.py::test_application_encoder_is_the_keras_application[mobilenetv3_large]",
+    "tests/test_zoo_parts.py::test_application_encoder_is_the_keras_application[efficientnetb1]",
+    "tests/test_zoo_parts.py::test_application_encoder_is_the_keras_application[efficientnetb2]",
+    "tests/test_zoo_parts.py::test_application_encoder_is_the_keras_application[efficientnetb3]",
+    "tests/test_zoo_parts.py::test_application_encoder_is_the_keras_application[efficientnetv2b0]",
+    "tests/test_zoo_parts.py::test_application_encoder_is_the_keras_application[efficientnetv2b1]",
     "tests/test_cli_summary.py::test_summary_reports_the_cost_per_image",  # the FLOP count: test_complexity
     "tests/test_cli_summary.py::test_summary_options_change_the_model",
 )
