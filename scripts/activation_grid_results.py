@@ -161,14 +161,23 @@ def estimate_seconds(
     if same:
         return statistics.median(same), "same configuration"
     mine = [r for r in runs if (r.get("init"), r.get("model")) == (run.init, run.model) and r.get("wall_seconds")]
-    bench = costs.get("configs", {}).get(stats.config_key(run.model, run.activation, decoder), {}).get("train_ms")
+    configs = costs.get("configs", {})
+    bench = configs.get(stats.config_key(run.model, run.activation, decoder), {}).get("train_ms")
+    basis = "interleaved step time"
+    if bench is None and not mine:  # the model's other configurations in costs.json
+        timed = [c["train_ms"] for k, c in configs.items() if k.startswith(f"{run.model}|") and c.get("train_ms")]
+        bench, basis = _median(timed), f"interleaved step time of {run.model}"
     step_ms = bench or (statistics.median(r["step_ms_median"] for r in mine) if mine else None)
     if step_ms is None:
         return None, "nothing measured yet"
     ratios = [r["wall_seconds"] / (r["steps"] * r["step_ms_median"] / 1000) for r in mine if r.get("steps")]
     factor = statistics.median(ratios) if ratios else 1.0
-    basis = "interleaved step time" if bench else f"step time of {run.init} {run.model}"
+    basis = basis if bench else f"step time of {run.init} {run.model}"
     return steps * step_ms / 1000 * factor, f"{basis} x {factor:.2f}" if ratios else f"{basis} (steps only)"
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
 
 
 def print_plan(todo: list[Any], results: dict[str, Any], costs: dict[str, Any], data: dict[str, Any], args) -> None:
