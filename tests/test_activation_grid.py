@@ -161,15 +161,31 @@ def test_a_grid_resumes_and_refuses_other_settings(tmp_path: Path, capsys: pytes
     ]  # fmt: skip
 
 
-def test_costs_without_tflite_count_prelu_parameters(tmp_path: Path) -> None:
+def test_issue_7_results_are_never_added_to(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    old = json.loads((ROOT / "results" / "activation_study" / "results.json").read_text())
+    out = tmp_path / "issue7"
+    out.mkdir()
+    (out / "results.json").write_text(json.dumps(old))
+    assert study.main(["--smoke", "--out", str(out), "--shapes-dir", str(tmp_path / "shapes")]) == 2
+    assert "layout (an issue-7 results.json)" in capsys.readouterr().out
+    assert json.loads((out / "results.json").read_text()) == old
+
+
+def test_costs_use_the_saved_trained_model_and_count_prelu_parameters(tmp_path: Path) -> None:
     out = tmp_path / "grid"
+    train = ["--smoke", "--models", "mobilenet_segnet", "--activations", "relu6", "--decoder-on", "--seeds", "0",
+             "--save-models", "0", "--out", str(out), "--shapes-dir", str(tmp_path / "shapes")]  # fmt: skip
+    assert study.main(train) == 0
+    assert (out / "models" / "scratch__mobilenet_segnet__relu6__decoder_off__0.keras").is_file()
     args = ["--smoke", "--costs", "--no-tflite", "--models", "mobilenet_segnet", "--activations", "relu6", "prelu",
-            "--decoder-on", "--timing-rounds", "0", "--out", str(out),
+            "--decoder-on", "--timing-rounds", "0", "--save-models", "0", "--out", str(out),
             "--shapes-dir", str(tmp_path / "shapes")]  # fmt: skip
     assert study.main(args) == 0
     costs = json.loads((out / "costs.json").read_text())
     relu6, prelu = costs["configs"]["mobilenet_segnet|relu6|off"], costs["configs"]["mobilenet_segnet|prelu|off"]
     assert prelu["params"] > relu6["params"] and relu6["output_activation"] == "softmax"
+    assert relu6["weights"] == "trained (scratch__mobilenet_segnet__relu6__decoder_off__0.keras)"
+    assert prelu["weights"] == "untrained (seed 0)"
     assert relu6["output_sum_error"] < 1e-5 and "--no-tflite" in costs["tflite_note"]
     assert study.main([*args, "--size", "64x64"]) == 2  # other cost settings: refused
 
