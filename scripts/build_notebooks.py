@@ -311,50 +311,59 @@ print("written:", sorted(p.name for p in (WORK / "predictions").iterdir()))
 STUDY = [
     md(
         """
-# 03 — Which activation? A fair, small study
+# 03 — Which activation? The activation grid, compared fairly
 
-`mobilenet_segnet` trained with each encoder activation (relu6, relu, leaky_relu, elu, selu, gelu, swish,
-hard_swish, mish), with the decoder's activation **off** (the article's decoder has none) or **on** (the same
-activation after every decoder BatchNormalization), on CamVid at a reduced size. The numbers come from
-`scripts/activation_study.py`; this notebook only reads and discusses them.
+`mobilenet_segnet` and `mobilenet_unet` trained with each encoder activation of the articles (sigmoid, tanh,
+relu, leaky_relu, prelu, elu, swish, relu6) and the modern ones (gelu, mish, hard_swish, selu), with the
+decoder's activation **off** (the article's SegNet decoder has none) or **on** (the same activation after every
+decoder BatchNormalization), **from scratch** and as a **pretrained swap** (the ImageNet MobileNet v1 encoder, its
+ReLU6 replaced by each activation, fine-tuned). The numbers come from `scripts/activation_study.py` (issue 17);
+this notebook only reads them, tests the differences against the seed-to-seed noise and checks the articles'
+claims against them.
 
 **What makes the comparison fair.** For each seed, every configuration starts from the **same initial weights**
-(`keras.utils.set_random_seed(seed)` before the model is built; none of these activations has weights), sees the
-**same batches in the same order with the same augmentation draws** (seeded `tf.data`), and uses the same
-optimizer and cosine learning-rate schedule, epochs, batch size, BatchNorm momentum and median-frequency class
-weights. All train **from scratch**: ImageNet weights were learned with ReLU6 and would favour it. The score is
-the validation mean IoU **after the last epoch** (no picking of the best epoch on the validation set), class 11
-(Unlabelled) ignored, scored at the model's output size (half the input) against nearest-resized masks. Time is
-measured twice: the median training step during each run, and afterwards all models timed **interleaved**
-(round after round, each configuration in turn, on one fixed batch), which spreads the load of the shared
-machine over all configurations alike; "step vs relu6" uses the interleaved numbers. Steps run without XLA
-(`jit_compile=False`): per-op kernels, closer to how a phone runtime executes each activation (on this CPU
-XLA made the training step about 3x slower: median 562 vs 189 ms at 64x96 in one 1-epoch run each of
-`--epochs 1 --seeds 0 --activations relu6 --decoder-on` with and without `--jit-compile`).
+(`keras.utils.set_random_seed(seed)` before the model is built; PReLU's slopes start at zero and draw no random
+numbers, so every other tensor is identical, which each run's `init_fingerprint` records and the table below
+checks), sees the **same batches in the same order with the same augmentation draws** (the input pipeline seeded
+with the seed), and uses the same recipe. From scratch: Adam with one cosine decay from 1e-3 to 0, median-frequency
+class weights, BatchNorm momentum 0.9. Pretrained: `mobseg.train`'s defaults, one epoch with the encoder frozen at
+1e-3, then everything at 1e-4, constant rate, cross-entropy, no class weights. The score is the validation mean IoU
+**after the last epoch** (no picking of the best epoch on the validation set), class 11 (Unlabelled) ignored, at the
+model's output size. Runs go seed by seed (all configurations of seed 0 first), so a partial grid still has a
+complete table of its first seeds.
 
-Regenerate (resumable: rerun to continue; finished configurations are skipped). The committed results were
-made by these two commands (the second adds gelu with the decoder's activation on, seed 0 only, and then times
-every configuration interleaved), then the notebook:
+**Paired comparison.** Seeds move every configuration together (same initial weights, same data order), so a
+configuration is compared with relu6 **on the same seed**: the per-seed differences of val mean IoU, their mean
+and standard deviation, the paired t statistic `mean / (sd / sqrt(n))` and a verdict, "exceeds seed noise" when
+|t| is above Student's two-sided 95% critical value for n - 1 degrees of freedom (12.7 for two seeds, 4.30 for
+three, 3.18 for four), else "within seed noise".
+
+Regenerate (each command is resumable: run it again to continue; `--plan` lists what is left and estimates the
+wall time; `--max-runs N` stops after N runs), then the notebook:
 
 ```bash
-python scripts/activation_study.py --data ../shared/data/camvid --size 64x96 --epochs 8 --seeds 0 1 \\
-    --decoder-on relu6 --timing-rounds 0 --out results/activation_study
-python scripts/activation_study.py --data ../shared/data/camvid --size 64x96 --epochs 8 --seeds 0 \\
-    --activations relu6 --decoder-on relu6 gelu --timing-rounds 2 --timing-steps 3 --out results/activation_study
+python scripts/activation_study.py --data ../shared/data/camvid --size 64x96 --epochs 8 --seeds 0 1 2 \\
+    --save-models 0 --out results/activation_grid                                       # from scratch
+python scripts/activation_study.py --data ../shared/data/camvid --size 64x96 --epochs 8 --seeds 0 1 2 \\
+    --init imagenet --weights ../shared/weights/mobilenet_1_0_224_tf_no_top.h5 --out results/activation_grid
+python scripts/activation_study.py --data ../shared/data/camvid --size 64x96 --costs --out results/activation_grid
 python scripts/build_notebooks.py --only 03
 ```
 
-`MOBSEG_SMOKE=1` runs the script at a tiny synthetic scale into a temporary folder instead (the notebook test).
+`MOBSEG_ACTIVATION_RESULTS` points the notebook at another results folder (default `results/activation_grid`;
+`results/activation_study` holds issue 7's smaller study: mobilenet_segnet only, two seeds, nine activations).
+`MOBSEG_SMOKE=1` runs the script's smoke setting (tiny synthetic data, one epoch, no TFLite export) into a
+temporary folder instead: the notebook test.
 """
     ),
     code(
         """
 import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import contextlib
 import importlib.util
+import io
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -362,118 +371,150 @@ from IPython.display import Image, Markdown, display
 
 SMOKE = bool(os.environ.get("MOBSEG_SMOKE"))
 ROOT = Path(os.environ.get("MOBSEG_ROOT", "..")).resolve()     # the repository (notebooks/..)
-SCRIPT = ROOT / "scripts" / "activation_study.py"
-spec = importlib.util.spec_from_file_location("activation_study", SCRIPT)
+spec = importlib.util.spec_from_file_location("activation_study", ROOT / "scripts" / "activation_study.py")
 study = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(study)
+stats = study.stats                                            # scripts/activation_grid_stats.py
 
-if SMOKE:
+if SMOKE:  # the script's smoke setting, run in this process: 12 tiny runs, then the costs without TFLite
     RESULTS = Path(tempfile.mkdtemp(prefix="mobseg_nb03_"))
-    done = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--out", str(RESULTS),
-                           "--shapes-dir", str(RESULTS / "shapes")], capture_output=True, text=True)
-    print(done.stdout[-2000:])
-    assert done.returncode == 0, done.stderr[-3000:]
+    smoke = ["--smoke", "--out", str(RESULTS), "--shapes-dir", str(RESULTS / "shapes")]
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log):
+        assert study.main(smoke) == 0
+        assert study.main([*smoke, "--costs", "--no-tflite", "--timing-rounds", "0"]) == 0
+    print("\\n".join(line for line in log.getvalue().splitlines() if line.startswith("[")))
 else:
-    RESULTS = ROOT / "results" / "activation_study"
+    RESULTS = Path(os.environ.get("MOBSEG_ACTIVATION_RESULTS", ROOT / "results" / "activation_grid"))
 results = json.loads((RESULTS / "results.json").read_text())
-settings = results["settings"]
-for key in ("data_name", "train_pairs", "val_pairs", "input_size", "epochs", "batch_size", "learning_rate",
-            "schedule", "seeds", "weights", "metric", "timing", "jit_compile"):
-    print(f"{key:14} {settings[key]}")
-print(f"{'runs':14} {len(results['runs'])}")
-print(f"{'timing 2':14} {results.get('timing', {}).get('method', 'none')}")
+costs = json.loads((RESULTS / "costs.json").read_text()) if (RESULTS / "costs.json").is_file() else {}
+settings, runs = results["settings"], stats.normalize_runs(results["runs"])
+print(f"results: {RESULTS.name}/ ({len(runs)} runs{', costs.json' if costs else ', no costs.json'})")
+for key in ("data_name", "train_pairs", "val_pairs", "input_size", "batch_size", "seeds", "inits", "models",
+            "metric", "timing", "order"):
+    print(f"{key:12} {settings.get(key, '-')}")
+for init, recipe in settings.get("recipes", {}).items():
+    print(f"{'recipe':12} {init}: {recipe}")
+where = sorted({(r.get("backend", "?"), r.get("device", "?"), r.get("cpu_count", "?")) for r in runs})
+print(f"{'ran on':12} " + "; ".join(f"{b}, {d}, {c} CPUs" for b, d, c in where))
 """
     ),
-    md("## The table (mean ± sample standard deviation over seeds, and the range)"),
+    md("## Val mean IoU per (init, model): mean ± sample standard deviation over seeds, and the range"),
     code(
         """
-timing = results.get("timing", {})
-rows = study.summarize(results["runs"], timing.get("configs"))
-table = study.markdown_table(rows)
-print(table)
-display(Markdown(table))
-missing = [(a, d, s) for s in settings["seeds"] for a, d in
-           [(a, "off") for a in settings["activations"]] + [(a, "on") for a in settings["decoder_on"]]
-           if not any(r["activation"] == a and r["decoder"] == d and r["seed"] == s for r in results["runs"])]
+rows = stats.summarize(runs, costs.get("configs"), study.ACTIVATIONS)
+for init, model in sorted({(r["init"], r["model"]) for r in rows}):
+    display(Markdown(f"**{init}, {model}**\\n\\n" + stats.markdown_summary(
+        [r for r in rows if (r["init"], r["model"]) == (init, model)])))
+planned = study.plan_runs(settings["seeds"], settings.get("inits", ["scratch"]),
+                          settings.get("models", ["mobilenet_segnet"]), settings["activations"], settings["decoder_on"])
+have = {(r["init"], r["model"], r["activation"], r["decoder"] == "on", r["seed"]) for r in runs}
+missing = [run.key for run in planned if (run.init, run.model, run.activation, run.decoder, run.seed) not in have]
 print("missing runs:", missing or "none")
+print("diverged runs:", [r["key"] for r in runs if r.get("diverged")] or "none")
+groups = stats.initial_weight_groups(runs)
+unequal = {key: value for key, value in groups.items() if len(value) > 1}
+if groups:
+    print(f"initial weights identical across activations in every (init, model, seed): "
+          f"{'yes' if not unequal else unequal} ({len(groups)} groups)")
+else:
+    print("initial weights: no fingerprints recorded (runs made before issue 17)")
 """
     ),
     code(
         """
-display(Image(filename=str(RESULTS / "activation_study.png")))
+plot = RESULTS / "activation_grid.png"
+display(Image(filename=str(plot if plot.is_file() else RESULTS / "activation_study.png")))
 """
     ),
-    md("## Differences against the noise"),
+    md(
+        """
+## Paired with relu6: same seed, same init, model and decoder setting
+
+A row is "exceeds seed noise" when the per-seed differences are consistent enough that their mean is unlikely to
+be zero (|t| above the 95% critical value); the 95% interval of the mean difference says how large it may be.
+The second table pairs the decoder activation on with off, for the same encoder activation.
+"""
+    ),
     code(
         """
-by = {(r["activation"], r["decoder"]): r for r in rows}
-def ms(r):  # interleaved timing when measured, else the median step during training
-    return r["bench_train_ms"] or r["step_ms"]
-base = by.get(("relu6", "off"))
-spreads = [r["miou_max"] - r["miou_min"] for r in rows if r["n_seeds"] > 1 and r["miou_mean"] is not None]
-noise = max(spreads) if spreads else float("nan")
-print(f"largest seed-to-seed range of one configuration: {noise:.3f} mIoU "
-      f"(median {sorted(spreads)[len(spreads) // 2] if spreads else float('nan'):.3f})")
-if base and base["miou_mean"] is not None:
-    print(f"\\nagainst relu6 (the article's), decoder off: {base['miou_mean']:.3f} mIoU, {ms(base):.0f} ms/step")
-    for r in rows:
-        if r is base or r["miou_mean"] is None:
-            continue
-        diff = r["miou_mean"] - base["miou_mean"]
-        verdict = "larger than the largest seed range" if abs(diff) > noise else "within seed noise"
-        if r["n_seeds"] < 2:
-            verdict += ", ONE seed"
-        print(f"  {r['activation']:>10} decoder {r['decoder']:>3}: {diff:+.3f} mIoU ({verdict}); "
-              f"{ms(r) / ms(base):.2f}x the step time")
-print("\\ndecoder activation on minus off, same encoder activation:")
-for (activation, decoder), r in by.items():
-    off = by.get((activation, "off"))
-    if decoder == "on" and off and r["miou_mean"] is not None and off["miou_mean"] is not None:
-        print(f"  {activation:>10}: {r['miou_mean'] - off['miou_mean']:+.3f} mIoU, "
-              f"step time {ms(r) / ms(off):.2f}x ({r['n_seeds']} seed(s) on)")
+paired = stats.paired_table(runs, order=study.ACTIVATIONS)
+display(Markdown(stats.markdown_paired(paired)))
+exceeds = [f"{r['activation']} ({r['init']}, {r['model']}, decoder {r['decoder']}): {r['mean_diff']:+.3f}"
+           for r in paired if r["verdict"] == stats.EXCEEDS]
+print(f"{len(exceeds)} of {len(paired)} comparisons exceed seed noise:", "; ".join(exceeds) or "none")
+decoder = stats.decoder_table(runs, order=study.ACTIVATIONS)
+if decoder:
+    display(Markdown("**decoder activation on minus off**\\n\\n" + stats.markdown_paired(decoder, against="off")))
+"""
+    ),
+    md(
+        """
+## Cost per activation
+
+From `costs.json` (`--costs`): parameters (PReLU adds one slope per channel), the interleaved training step and
+forward pass (every model in turn, round after round, on one fixed batch: the load of a shared machine falls on
+all alike), and for the decoder-off models the TFLite files made by `mobseg.export.export_model`: float32 and int8
+(calibrated on training images) latency at batch 1 through mobseg's TFLite engine (LiteRT), the int8 file's
+argmax agreement with the float32 Keras model, and the file's ops (in brackets: ops that are an activation of their
+own, not fused into the convolution before them).
+"""
+    ),
+    code(
+        """
+if costs.get("configs"):
+    s = costs["settings"]
+    print(f"input {s['input_size']}, batch {s['batch_size']} (training step), TFLite batch 1 with "
+          f"{s['tflite_threads']} thread(s); {s['backend']}, {s['device']}, load {s.get('load_avg')}")
+    weights = sorted({c.get("weights", "?") for c in costs["configs"].values()})
+    print(f"weights: {'; '.join(weights)}")
+    if costs.get("tflite_note"):
+        print(costs["tflite_note"])
+    display(Markdown(stats.markdown_costs(costs["configs"])))
+else:
+    print("no costs.json in", RESULTS, "(run scripts/activation_study.py ... --costs)")
+"""
+    ),
+    md(
+        """
+## What the articles claim vs what we measured
+
+Each verdict is computed from the records above, not written by hand. (a)-(c): the paired comparisons with
+ReLU (relu6 where relu was not run), decoder activation off, in every (init, model): **supported** when every
+comparison exceeds seed noise in the claimed direction, **partly supported** when some do, **not supported** when
+none does, **not measurable here** when nothing comparable ran or there is one seed only. (d): from the TFLite
+costs: relu6 has no activation op of its own (fused into the convolution), its int8 latency is at most the median
+of the other activations and its int8 agreement at least theirs. (e): the output layer is the same softmax in every
+model, so the grid has nothing to compare it with.
+"""
+    ),
+    code(
+        """
+claims = stats.claims(runs, costs)
+display(Markdown(stats.markdown_claims(claims)))
+for row in claims:
+    print(f"({row['claim']}) {row['verdict']}")
 """
     ),
     md(
         """
 ## What this can and cannot conclude
 
-Written from the committed run (`results/activation_study/`: CamVid, 64x96 input, 8 epochs, from scratch,
-seeds 0 and 1; gelu with the decoder's activation on has seed 0 only, cut to fit the compute budget).
-
-**What it can say (in this setting: small input, short from-scratch training).**
-
-- The article's relu6 is at the bottom: 0.193 val mean IoU (0.191 and 0.196). ELU and SELU reach 0.237 and
-  0.236, LeakyReLU and Mish 0.225 and 0.226: +0.03 to +0.04, more than the largest seed-to-seed range of any
-  configuration (0.024, hard_swish) and clear of relu6's two seeds. Activations that pass negative inputs
-  (leaky_relu, elu, selu, mish, and swish/hard_swish at about 0.22) beat the ones that zero them (relu6 0.193,
-  relu 0.200) when training this network from scratch for a few epochs. GELU (0.207) is the exception.
-- Adding the decoder's missing activation did not help relu6: 0.187 on vs 0.193 off, a difference inside the
-  seed noise. For gelu it is 0.221 on vs 0.207 off, but on one seed only: suggestive, not shown.
-- Cost: in the interleaved timing gelu and mish cost about 1.4x relu6's training step, gelu with the decoder's
-  activation 1.65x; these are the only differences clearly above the timing noise.
-
-**What it cannot say.**
-
-- Whether the ranking holds after full training, at full resolution, or on other data: at 0.19-0.24 mean IoU
-  these models are far from converged (the SegNet paper reports 47.7 on CamVid at 360x480 after long
-  training). Early-training speed and final accuracy are different questions, and a short budget favours
-  activations that optimise fast.
-- Anything about fine-tuning: the practical recipe loads ImageNet weights that were learned with relu6, and
-  swapping the activation throws part of that pretraining away. This study trains from scratch on purpose, to
-  compare the activations on equal terms; it does not say that switching a pretrained model's activation pays.
-- Differences of about 0.02 or less (relu vs relu6, swish vs hard_swish vs leaky_relu vs mish): with two seeds the
-  spread is itself a rough estimate (one seed-to-seed range per configuration), so only the large gaps above mean
-  anything. More seeds would be needed to rank the middle of the table.
-- Small speed differences: the machine was shared with other training jobs. The timing noise is visible in the
-  table itself: relu measures 1.17x relu6 and relu6 with the extra decoder activations 0.89x, although neither
-  can really be slower or faster. Differences under about 20% are not resolved here; hard_swish's 1.28x is
-  within that noise and is no evidence against its reputation as cheap.
-- Phone latency: this is x86 TensorFlow without XLA. On a phone, relu6 and relu are fused into the preceding
-  convolution by TFLite and cost nothing, while gelu, mish, swish, elu and selu run as separate element-wise
-  ops (hard_swish was designed to be the cheap approximation of swish there). Measure the exported model on the
-  target device before choosing.
-- Scores are at the model's output size (32x48) against nearest-resized masks, on the val split (there is no
-  held-out test split here), and they are the last-epoch values, not the best epoch.
+- **Short, small trainings.** The grid trains at a reduced input size for a few epochs on a CPU. It measures how
+  fast each activation lets the network learn under one budget, not where it ends after full training at full
+  resolution; a short budget favours activations that optimise fast. Rankings may change with longer training.
+- **Seeds resolve only large differences.** With three seeds the paired test has two degrees of freedom (critical
+  |t| 4.30); a difference "within seed noise" is not shown to be zero, only not shown. More seeds narrow the
+  intervals; the first seeds' table is complete at any point of the run.
+- **The pretrained swap favours relu6.** The ImageNet encoder was trained with ReLU6; every other activation changes
+  what its features mean, and fine-tuning has to repair that. A gap against relu6 there says what the swap costs,
+  not which activation is better from scratch.
+- **Timing.** The training steps are measured on a shared machine: interleaving spreads its load over all
+  configurations, yet differences of a few percent are noise. TFLite latency is x86 with XNNPACK, not a phone; the
+  op counts (what is fused, what runs separately) carry over, the milliseconds do not. The int8 agreement is on
+  trained weights only where the grid kept its models (`--save-models`); `weights` in the cost table says which.
+- **The val split.** Scores are on CamVid's val split at the model's output size, after the last epoch; there is
+  no held-out test split here.
 """
     ),
 ]

@@ -44,6 +44,9 @@ SLOW_TESTS = (
     "tests/test_export.py::test_int8_agrees_with_float_argmax",
     "tests/test_export.py::test_saved_model_round_trip",
     "tests/test_export.py::test_modern_mobile_models_export_to_tflite_float32_and_int8",
+    # the activation grid's TFLite exports and pretrained run (its smoke trainings and costs stay in the default run)
+    "tests/test_activation_grid.py::test_tflite_costs_find_relu6_fused_and_time_int8",
+    "tests/test_activation_grid.py::test_the_pretrained_swap_fine_tunes_with_mobseg_train",
     # the notebooks executed end to end
     "tests/test_notebooks.py::test_notebook_01_article_model",
     "tests/test_notebooks.py::test_notebook_02_finetune",

@@ -85,11 +85,21 @@ def test_notebook_02_finetune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_notebook_03_activation_study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     notebook = _execute("03_activation_study.ipynb", tmp_path, monkeypatch)
     text = _text(notebook)
-    # the smoke setting of scripts/activation_study.py: relu6 and hard_swish, decoder off; relu6 decoder on
+    # the smoke setting of scripts/activation_study.py: both models; relu6 and swish, decoder off; relu6 decoder on;
+    # seeds 0 and 1
     table = [line for line in text.splitlines() if line.startswith("| ")]
-    for activation, decoder in (("relu6", "none (article)"), ("hard_swish", "none (article)"), ("relu6", "same")):
-        assert any(line.startswith(f"| {activation} | {decoder} | 1 | 0.") for line in table), (activation, decoder)
+    for activation, decoder in (("relu6", "none (article)"), ("swish", "none (article)"), ("relu6", "same")):
+        rows = [line for line in table if line.startswith(f"| {activation} | {decoder} | 2 | 0.")]
+        assert len(rows) == 2, (activation, decoder)  # one per model
     assert "missing runs: none" in text
+    assert "initial weights identical across activations in every (init, model, seed): yes (4 groups)" in text
+    for model in ("mobilenet_segnet", "mobilenet_unet"):  # paired with relu6 on the same seeds
+        assert any(line.startswith(f"| scratch | {model} | off | swish | relu6 | 2 | ") for line in table), model
+        assert any(line.startswith(f"| {model} | relu6 | off | ") for line in table), model  # the cost table
+    verdicts = ("supported", "partly supported", "not supported", "not measurable here")
+    for claim in "abcde":
+        assert re.search(rf"^\({claim}\) ({'|'.join(verdicts)})$", text, re.MULTILINE), claim
+    assert "(e) not measurable here" in text and "(d) not measurable here" in text  # no TFLite in the smoke setting
     assert _images(notebook) >= 1
 
 
