@@ -4,13 +4,13 @@ Design: ``tests/distributed_runs.py`` runs in a subprocess (devices must be conf
 starts): 16 images, global batch 16, 4 epochs = 4 optimizer steps, once on one device and once spread over
 two replicas, from the same weights. With one step per epoch the shuffle order cannot change a batch.
 
-BatchNormalization: under ``MirroredStrategy`` / ``DataParallel`` each replica normalises with the statistics
-of its own half of the batch (Keras' BatchNormalization is not synchronised), so in training mode the two
-runs compute *different* functions: measured here, the first loss differs by 4% (2.015 vs 1.935) and later
-ones by up to 30%. That is a property of per-replica BatchNorm, not a bug; to test the distribution itself
-the model's BatchNorm layers are frozen (inference mode). Then every step is the same math: the gradient
-of the global weighted mean loss, summed across replicas. Only the float32 summation order differs
-(measured: <= 2e-6 on every step), so the losses must agree to 1e-4.
+The model is unet_mini without dropout. BatchNormalization would make the two runs compute *different*
+functions: under ``MirroredStrategy`` / ``DataParallel`` each replica normalises with the statistics of its own
+half of the batch (Keras' BatchNormalization is not synchronised); measured with mobilenet_segnet, the first loss
+differed by 4% (2.015 vs 1.935) and later ones by up to 30%, a property of per-replica BatchNorm, not a bug.
+Dropout would draw different masks per replica. unet_mini has no BatchNormalization, and its dropout is set to 0,
+so every step is the same math: the gradient of the global weighted mean loss, summed across replicas. Only the
+float32 summation order differs, so the losses must agree to 1e-4.
 """
 
 import json
