@@ -518,13 +518,41 @@ def markdown_tables(paths: list[str]) -> str:
     """
     loaded = [(path, json.loads(Path(path).read_text())) for path in paths]
     summaries = [(p, r) for p, r in loaded if "folds" in r]
-    singles = [(os.path.splitext(os.path.basename(p))[0], r) for p, r in loaded if "folds" not in r]
+    folds = [r for _, r in loaded if "fold" in r and "folds" not in r]
+    singles = [(os.path.splitext(os.path.basename(p))[0], r) for p, r in loaded if "folds" not in r and "fold" not in r]
     parts = []
     if summaries:
         parts.append(summary_table(summaries))
+    if folds:
+        parts.append(fold_tables(folds))
     if singles:
         parts.append(single_run_tables(singles))
     return "\n\n".join(parts)
+
+
+def fold_tables(results: list[dict[str, Any]]) -> str:
+    """One row per fold result file (``--results``/RECIPE/FOLD.json), then per-class IoU and pixel-ratio rows."""
+    lines = [
+        "| recipe | model | loss, class weights | fold | mean IoU | pixel acc. | pixel ratio min-max | train images | "
+        "train s | load at start, end |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        recipe, ratios, machine = r["recipe"], r["pixel_ratio"].values(), r.get("machine", {})
+        load = (machine.get("at_start", {}).get("loadavg") or [None])[0], (machine.get("loadavg_at_end") or [None])[0]
+        lines.append(
+            f"| {recipe['name']} | `{recipe['model']}` | {recipe['loss']}, {recipe['class_weights']} | {r['fold']} | "
+            f"**{_pct(r['mean_iou'])}** | {_pct(r['pixel_accuracy'])} | {min(ratios):.2f}-{max(ratios):.2f} | "
+            f"{r['train_images']} | {r['train_seconds']:.0f} | "
+            + ", ".join("-" if v is None else f"{v:.1f}" for v in load)
+            + " |"
+        )
+    lines += ["", "| run | " + " | ".join(CAMVID_CLASSES) + " |", "|---|" + "---|" * len(CAMVID_CLASSES)]
+    for r in results:
+        name = f"{r['recipe']['name']} {r['fold']}"
+        lines.append(f"| {name} IoU | " + " | ".join(_pct(r["per_class_iou"][c]) for c in CAMVID_CLASSES) + " |")
+        lines.append(f"| {name} ratio | " + " | ".join(f"{r['pixel_ratio'][c]:.2f}" for c in CAMVID_CLASSES) + " |")
+    return "\n".join(lines)
 
 
 def summary_table(summaries: list[tuple[str, dict[str, Any]]]) -> str:
