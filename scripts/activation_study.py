@@ -33,7 +33,8 @@ Recipes (``--init``, both may share one ``--out``; each init's recipe is recorde
   ``--freeze-encoder-epochs`` (default 1, the project's default with weights, as ``scripts/finetune_camvid.py``)
   with the encoder frozen (its BatchNorm in inference mode) at ``--learning-rate`` (1e-3), then the whole model at
   mobseg.train's default ``fine_tune_learning_rate`` (a tenth after a frozen phase: 1e-4); constant learning rate
-  (no schedule, no warm-up), Adam, cross-entropy (``loss="ce"``), no class weights, augmentation on, the
+  (no schedule, no warm-up), Adam, cross-entropy (``loss="ce"``), no class weights (mobseg 0.1's default, passed
+  explicitly since 0.2 made ``balanced_sqrt`` the default), augmentation on, the
   BatchNorm momentum the model was built with (Keras' 0.99), ``--epochs`` epochs in all.
 
 Measured per run: the val mean IoU after the LAST epoch (no best-epoch selection), scored at the model's output
@@ -347,6 +348,7 @@ def _fit_imagenet(model: Any, run: Run, data: dict[str, Any], args, timer, folde
             batch_size=args.batch_size,
             freeze_encoder_epochs=args.freeze_encoder_epochs,
             learning_rate=args.learning_rate,
+            class_weights=None,  # mobseg 0.1's default, kept so every run of results.json has the same recipe
             cache=True,
             seed=run.seed,
             out=folder,

@@ -218,3 +218,38 @@ def test_bad_recipe_settings_fail_before_anything_is_written(shapes, tmp_path, s
     with pytest.raises(ValueError, match=message):
         train(shapes.train_images, shapes.train_masks, n_classes=4, epochs=2, out=tmp_path / "run", **settings)
     assert not (tmp_path / "run").exists()
+
+
+class StopAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("killed after the first epoch")
+
+
+def test_default_weights_are_balanced_sqrt_and_an_old_default_run_resumes_only_with_none(shapes, tmp_path):
+    """mobseg 0.2 weighs pixels with balanced_sqrt by default (CamVid leave-one-sequence-out, BENCHMARKS.md); a run
+    begun with 0.1's default (no weights) is refused by a plain resume, naming both values, and resumes with none."""
+    out = tmp_path / "run"
+
+    def run(callbacks=(), **settings):
+        keras.utils.set_random_seed(0)
+        model = mobseg.unet_mini(4, input_height=32, input_width=32, dropout=0)
+        return train(shapes.train_images, shapes.train_masks, model=model, epochs=2, batch_size=4, out=out,
+                     verbose=0, callbacks=list(callbacks), **settings)  # fmt: skip
+
+    with pytest.raises(RuntimeError, match="killed after the first epoch"):
+        run([StopAfterFirstEpoch()], class_weights=None)  # as mobseg 0.1 started it
+    assert json.loads((out / "training.json").read_text())["class_weights"] == {"setting": None, "values": None}
+    with pytest.raises(ValueError, match="different settings \\(class_weights: run none, now balanced_sqrt\\)"):
+        run()
+    result = run(class_weights="none")
+    assert [r["epoch"] for r in result.history] == [0, 1]
+
+    default = tmp_path / "default"
+    keras.utils.set_random_seed(0)
+    model = mobseg.unet_mini(4, input_height=32, input_width=32, dropout=0)
+    train(shapes.train_images, shapes.train_masks, model=model, epochs=1, batch_size=4, out=default, verbose=0)
+    pairs = list_pairs(shapes.train_images, shapes.train_masks)
+    recorded = json.loads((default / "training.json").read_text())["class_weights"]
+    assert recorded["setting"] == "balanced_sqrt"
+    assert recorded["values"] == pytest.approx(resolve_class_weights("balanced_sqrt", 4, pairs), rel=1e-5)

@@ -73,13 +73,13 @@ CLASS_WEIGHT_CHOICES = ("none", "balanced", "balanced_sqrt", "balanced_log")
 
 
 def parse_class_weights(text: str | None) -> str | list[float] | None:
-    """A mode (``"balanced"``, ``"balanced_sqrt"``, ``"balanced_log"``), a comma-separated list of numbers, or ``None``.
+    """A mode (``"none"``, ``"balanced"``, ``"balanced_sqrt"``, ``"balanced_log"``) or comma-separated numbers.
 
     Example:
-        >>> parse_class_weights("1,2.5"), parse_class_weights("balanced_sqrt")
-        ([1.0, 2.5], 'balanced_sqrt')
+        >>> parse_class_weights("1,2.5"), parse_class_weights("balanced_sqrt"), parse_class_weights("none")
+        ([1.0, 2.5], 'balanced_sqrt', 'none')
     """
-    if text is None or text == "none":
+    if text is None:
         return None
     if text in CLASS_WEIGHT_CHOICES:
         return text
@@ -157,7 +157,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         "--class-weights",
         type=parse_class_weights,
         default=None,
-        help="none (default), balanced (median frequency), balanced_sqrt or balanced_log (damped), or w0,w1,...",
+        help="balanced_sqrt (mobseg train's default: median-frequency weights, square-rooted), balanced, "
+        "balanced_log, none (mobseg demo's default), or w0,w1,...",
     )
     parser.add_argument(
         "--loss", default="ce", help="ce (default), dice, focal, lovasz, or a sum: ce+dice, ce+0.5*lovasz"
@@ -260,7 +261,6 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
         "freeze_encoder_epochs": args.freeze_encoder_epochs,
         "learning_rate": args.learning_rate,
         "fine_tune_learning_rate": args.fine_tune_learning_rate,
-        "class_weights": args.class_weights,
         "loss": args.loss,
         "lr_schedule": args.lr_schedule,
         "warmup_epochs": args.warmup_epochs,
@@ -274,6 +274,8 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
         "cache": args.cache,
         "seed": args.seed,
         "verbose": 2 if args.quiet else 1,
+        # only when given: mobseg.train's default (balanced_sqrt) or the demo's (none) applies otherwise
+        **({} if args.class_weights is None else {"class_weights": args.class_weights}),
     }
 
 

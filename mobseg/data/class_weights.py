@@ -13,6 +13,9 @@ none to strongest:
 
 Which of the damped ones is milder depends on the data: ``sqrt`` compresses the ratio between the largest and
 the smallest weight more, ``log`` keeps frequent classes lower.
+
+``"balanced_sqrt"`` is :func:`mobseg.train`'s default since mobseg 0.2: on each of CamVid's three held-out
+sequences it beat no weights (mean IoU 44.2 against 40.9 over the folds, ``mobilenet_unet``; BENCHMARKS.md).
 """
 
 from __future__ import annotations

@@ -234,11 +234,26 @@ class RunConfig:
         current = self.to_json()
         changed = [k for k in RESUME_KEYS if previous.get(k) != current.get(k)]
         if changed:
+            details = ", ".join(_difference(k, previous.get(k), current.get(k)) for k in changed)
             raise ValueError(
-                f"{folder.root} holds an unfinished run with different settings ({', '.join(changed)}); "
+                f"{folder.root} holds an unfinished run with different settings ({details}); "
                 "resume it with the same settings, or choose a new --out folder."
             )
         return previous
+
+
+def _difference(key: str, before: Any, now: Any) -> str:
+    """``key`` with both values when they are short (``class_weights: run none, now balanced_sqrt``), else the key."""
+
+    def short(value: Any) -> str:
+        if isinstance(value, dict) and "setting" in value:  # class_weights: its mode names it
+            value = value["setting"]
+        return "none" if value is None else str(value)
+
+    texts = short(before), short(now)
+    if texts[0] == texts[1] or max(len(t) for t in texts) > 40:
+        return key
+    return f"{key}: run {texts[0]}, now {texts[1]}"
 
 
 def _early_stopping(args: TrainArguments) -> dict[str, Any] | None:

@@ -112,7 +112,7 @@ def train(
     weight_decay: float | None = None,
     clipnorm: float | None = None,
     loss: str = "ce",
-    class_weights: str | Sequence[float] | None = None,
+    class_weights: str | Sequence[float] | None = "balanced_sqrt",
     ignore_index: int | None = None,
     class_names: Sequence[str] | None = None,
     mask_format: str = "index",
@@ -142,7 +142,7 @@ def train(
         learning_rate, fine_tune_learning_rate: base learning rates of the two phases.
         lr_schedule, warmup_epochs, optimizer, weight_decay, clipnorm, loss, early_stopping_patience: the
             recipe; see "Recipe" in the module doc.
-        class_weights: ``None``, ``"balanced"``, ``"balanced_sqrt"``, ``"balanced_log"`` or one number per class.
+        class_weights: ``"balanced_sqrt"`` (default), ``"balanced"``, ``"balanced_log"``, ``None``, or per class.
         ignore_index: label value counted in neither loss nor metrics (e.g. 255, or 11 for CamVid).
         class_names: one name per class (stored in ``model.architecture["class_names"]``).
         mask_format, colors: how masks are read (see :mod:`mobseg.data.masks`).
