@@ -49,6 +49,7 @@ SLOW_TESTS = (
     "tests/test_export.py::test_int8_agrees_with_float_argmax",
     "tests/test_export.py::test_saved_model_round_trip",
     "tests/test_export.py::test_modern_mobile_models_export_to_tflite_float32_and_int8",
+    "tests/test_bench_inference.py::test_bench_inference_runs_every_section_and_writes_its_numbers",  # test_engines
     # the activation grid's TFLite exports and pretrained run (its smoke trainings and costs stay in the default run)
     "tests/test_activation_grid.py::test_tflite_costs_find_relu6_fused_and_time_int8",
     "tests/test_activation_grid.py::test_the_pretrained_swap_fine_tunes_with_mobseg_train",
