@@ -29,13 +29,12 @@ Recipes (``--init``, both may share one ``--out``; each init's recipe is recorde
   no frozen phase; augmentation on (mobseg's defaults: flip, scale 0.75-1.5, colour jitter).
 * ``imagenet``: the ImageNet MobileNet v1 encoder weights of ``--weights`` loaded by layer name (the activation
   layers have no weights, so only ReLU6 -> the activation changes; PReLU's slopes start at 0, i.e. as ReLU), the
-  decoder random (seeded), then ``mobseg.train`` with its default recipe: a first phase of
-  ``--freeze-encoder-epochs`` (default 1, the project's default with weights, as ``scripts/finetune_camvid.py``)
-  with the encoder frozen (its BatchNorm in inference mode) at ``--learning-rate`` (1e-3), then the whole model at
-  mobseg.train's default ``fine_tune_learning_rate`` (a tenth after a frozen phase: 1e-4); constant learning rate
-  (no schedule, no warm-up), Adam, cross-entropy (``loss="ce"``), no class weights (mobseg 0.1's default, passed
-  explicitly since 0.2 made ``balanced_sqrt`` the default), augmentation on, the
-  BatchNorm momentum the model was built with (Keras' 0.99), ``--epochs`` epochs in all.
+  decoder random (seeded), then ``mobseg.train`` with the default recipe of mobseg 0.2, passed explicitly
+  since 0.3 changed the defaults: a first phase of ``--freeze-encoder-epochs`` (default 1, as
+  ``scripts/finetune_camvid.py`` with weights) with the encoder frozen (its BatchNorm in inference mode) at
+  ``--learning-rate`` (1e-3), then the whole model at a tenth of it (1e-4); constant learning rate
+  (no schedule, no warm-up), Adam, cross-entropy (``loss="ce"``), no class weights (mobseg 0.1's default),
+  augmentation on, the BatchNorm momentum the model was built with (Keras' 0.99), ``--epochs`` epochs in all.
 
 Measured per run: the val mean IoU after the LAST epoch (no best-epoch selection), scored at the model's output
 size (half the input) against nearest-resized masks; the median wall time of a training step (the first
@@ -334,7 +333,7 @@ def _fit_scratch(model: Any, run: Run, data: dict[str, Any], weights: list[float
 
 
 def _fit_imagenet(model: Any, run: Run, data: dict[str, Any], args, timer, folder: Path) -> tuple[Any, list]:
-    """mobseg.train's default recipe (module doc) into ``folder`` (resumed if a killed run left it); the losses."""
+    """mobseg 0.2's default recipe (module doc) into ``folder`` (resumed if a killed run left it); the losses."""
     config = folder / "training.json"
     if config.is_file() and json.loads(config.read_text()).get("status") in ("complete", "failed"):
         shutil.rmtree(folder)  # finished, but its record was never written: train it again
@@ -348,7 +347,11 @@ def _fit_imagenet(model: Any, run: Run, data: dict[str, Any], args, timer, folde
             batch_size=args.batch_size,
             freeze_encoder_epochs=args.freeze_encoder_epochs,
             learning_rate=args.learning_rate,
-            class_weights=None,  # mobseg 0.1's default, kept so every run of results.json has the same recipe
+            # mobseg 0.2's defaults, pinned so every run of results.json has the same recipe (recipes() below)
+            fine_tune_learning_rate=args.learning_rate / 10 if args.freeze_encoder_epochs else args.learning_rate,
+            lr_schedule="constant",
+            batchnorm_momentum=None,
+            class_weights=None,  # mobseg 0.1's default
             cache=True,
             seed=run.seed,
             out=folder,
@@ -423,6 +426,7 @@ def recipes(args: argparse.Namespace, data: dict[str, Any]) -> dict[str, dict[st
         found["imagenet"] = {
             "epochs": args.epochs, "learning_rate": args.learning_rate, "fine_tune_learning_rate": fine_tune,
             "freeze_encoder_epochs": args.freeze_encoder_epochs,
+            # "mobseg.train default" names 0.2's (settings.versions); the label stays so earlier results still match
             "schedule": "mobseg.train default: Adam, constant rate per phase, no warm-up", "loss": "ce",
             "class_weights": None, "batchnorm_momentum": "as built (Keras default 0.99)",
             "jit_compile": "Keras' auto (XLA on a GPU or under JAX; --jit-compile/--run-eagerly: scratch only)",

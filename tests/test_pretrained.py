@@ -8,6 +8,7 @@ import pytest
 import mobseg
 from mobseg import pretrained
 from mobseg.encoders.applications import APPLICATION_ENCODERS
+from mobseg.training.arguments import has_pretrained_encoder
 
 SIZE = 64
 
@@ -52,6 +53,9 @@ def test_factory_argument_and_unused_deeper_blocks(mobilenet_h5):
     # encoder_level=3 stops at block 11: blocks 12-13 of the file are reported unused, not mismatched
     np.testing.assert_array_equal(np.asarray(model.get_layer("conv_pw_11").kernel), expected["conv_pw_11"][0])
     assert model.architecture["encoder_weights"]["unused"] == 8
+    # the record survives a save and decides mobseg.train's default frozen phase
+    assert has_pretrained_encoder(model)
+    assert not has_pretrained_encoder(mobseg.mobilenet_segnet(3, input_height=SIZE, input_width=SIZE))
 
 
 def test_wrong_width_is_refused_with_the_reason(mobilenet_h5):

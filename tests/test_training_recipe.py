@@ -1,6 +1,7 @@
 """The training recipe: learning-rate schedules over both phases (resume-safe), AdamW, clipping, early stopping,
 class weight modes, and the one-sentence errors for bad settings."""
 
+import inspect
 import json
 import math
 import types
@@ -15,6 +16,7 @@ from mobseg.data.class_weights import damp_weights, resolve_class_weights
 from mobseg.datasets import make_shapes
 from mobseg.schedules import RunLearningRate, schedule_factor
 from mobseg.training import read_history_csv, train
+from mobseg.training.arguments import TrainArguments
 from mobseg.training.callbacks import EarlyStop, stall_reason
 from mobseg.training.optimization import Optimization
 
@@ -212,6 +214,10 @@ def test_class_weight_modes_damp_the_median_frequency_weights(shapes):
         ({"warmup_epochs": 3}, "warmup_epochs=3 is out of range: it must be >= 0 and <= 2"),
         ({"early_stopping_patience": 3}, "early_stopping_patience watches the validation mean IoU"),
         ({"class_weights": "sqrt"}, "class_weights='sqrt': use one of none, balanced, balanced_sqrt, balanced_log"),
+        (
+            {"callbacks": [keras.callbacks.ReduceLROnPlateau()]},
+            "ReduceLROnPlateau sets the learning rate itself, which a cosine schedule .* pass lr_schedule='constant'",
+        ),
     ],
 )
 def test_bad_recipe_settings_fail_before_anything_is_written(shapes, tmp_path, settings, message):
@@ -253,3 +259,49 @@ def test_default_weights_are_balanced_sqrt_and_an_old_default_run_resumes_only_w
     recorded = json.loads((default / "training.json").read_text())["class_weights"]
     assert recorded["setting"] == "balanced_sqrt"
     assert recorded["values"] == pytest.approx(resolve_class_weights("balanced_sqrt", 4, pairs), rel=1e-5)
+
+
+def _checked(**settings):
+    """mobseg.train's arguments with its defaults, checked as train() checks them (nothing is built or read)."""
+    defaults = {name: p.default for name, p in inspect.signature(train).parameters.items() if p.default is not p.empty}
+    return TrainArguments(**{**defaults, "images": "imgs", "masks": "masks", "n_classes": 4, **settings}).check()
+
+
+def test_default_recipe_is_the_measured_one(monkeypatch):
+    """Defaults from mobseg 0.3: cosine over the run, BatchNorm momentum 0.9, one frozen epoch at 1e-3 then 3e-4
+    for a pretrained encoder (CamVid leave-one-sequence-out, BENCHMARKS.md); a model without one trains unfrozen."""
+    monkeypatch.setattr("mobseg.training.arguments.list_pairs", lambda *a, **k: [("a.png", "a.png")] * 8)
+    args = _checked(model="mobilenet_segnet", model_kwargs={"encoder_weights": "imagenet"})
+    assert (args.freeze_encoder_epochs, args.learning_rate, args.fine_tune_learning_rate) == (1, 1e-3, 3e-4)
+    assert args.optimization.lr_schedule == "cosine" and args.batchnorm_momentum == 0.9
+    one_epoch = _checked(model="mobilenet_segnet", model_kwargs={"encoder_weights": "imagenet"}, epochs=1)
+    assert one_epoch.freeze_encoder_epochs == 0  # a frozen-only run would never train its encoder
+    scratch = _checked(model="mobilenet_segnet")
+    assert (scratch.freeze_encoder_epochs, scratch.fine_tune_learning_rate) == (0, 1e-3)
+    given = _checked(model="mobilenet_segnet", freeze_encoder_epochs=2, learning_rate=1e-2)
+    assert (given.freeze_encoder_epochs, given.fine_tune_learning_rate) == (2, pytest.approx(3e-3))
+    constant = _checked(lr_schedule="constant", callbacks=[keras.callbacks.ReduceLROnPlateau()])
+    assert constant.optimization.constant_rate
+
+
+def test_a_run_begun_with_the_old_defaults_resumes_only_with_them(shapes, tmp_path):
+    """mobseg 0.2 trained at a constant rate with the model's BatchNorm momentum; a plain resume of such an
+    unfinished run names both changed settings, and resumes with them given."""
+    out = tmp_path / "run"
+
+    def run(callbacks=(), **settings):
+        keras.utils.set_random_seed(0)
+        model = mobseg.unet_mini(4, input_height=32, input_width=32, dropout=0)
+        return train(shapes.train_images, shapes.train_masks, model=model, epochs=2, batch_size=4, out=out,
+                     verbose=0, callbacks=list(callbacks), **settings)  # fmt: skip
+
+    old = {"lr_schedule": "constant", "batchnorm_momentum": None}
+    with pytest.raises(RuntimeError, match="killed after the first epoch"):
+        run([StopAfterFirstEpoch()], **old)
+    message = "lr_schedule: run constant, now cosine, batchnorm_momentum: run none, now 0.9"
+    with pytest.raises(ValueError, match=f"different settings \\({message}\\)"):
+        run()
+    result = run(**old)
+    assert [r["epoch"] for r in result.history] == [0, 1]
+    info = json.loads((out / "training.json").read_text())
+    assert info["lr_schedule"]["name"] == "constant" and info["batchnorm_momentum"] is None

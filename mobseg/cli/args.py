@@ -150,9 +150,16 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-size", type=parse_size, default=None, help="HEIGHTxWIDTH of the model input")
     parser.add_argument("--epochs", type=int, default=None, help="total epochs (frozen phase included)")
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--freeze-encoder-epochs", type=int, default=0, help="first epochs with the encoder frozen")
+    parser.add_argument(
+        "--freeze-encoder-epochs",
+        type=int,
+        default=None,
+        help="first epochs with the encoder frozen (default: 1 with --weights, else 0)",
+    )
     parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--fine-tune-learning-rate", type=float, default=None, help="default: learning rate / 10")
+    parser.add_argument(
+        "--fine-tune-learning-rate", type=float, default=None, help="after a frozen phase (default: 0.3x the rate)"
+    )
     parser.add_argument(
         "--class-weights",
         type=parse_class_weights,
@@ -164,7 +171,10 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         "--loss", default="ce", help="ce (default), dice, focal, lovasz, or a sum: ce+dice, ce+0.5*lovasz"
     )
     parser.add_argument(
-        "--lr-schedule", choices=("constant", "cosine", "polynomial"), default="constant", help="over all epochs"
+        "--lr-schedule",
+        choices=("constant", "cosine", "polynomial"),
+        default="cosine",
+        help="one curve over all epochs (default cosine)",
     )
     parser.add_argument("--warmup-epochs", type=float, default=0.0, help="linear warm-up at the start (e.g. 1)")
     parser.add_argument("--optimizer", choices=("adam", "adamw"), default="adam")
@@ -173,7 +183,9 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--early-stopping-patience", type=int, default=None, help="stop after N epochs without a better val mean IoU"
     )
-    parser.add_argument("--batchnorm-momentum", type=float, default=None, help="e.g. 0.9 for short runs")
+    parser.add_argument(
+        "--batchnorm-momentum", type=float, default=0.9, help="set on every BatchNorm layer (default 0.9)"
+    )
     parser.add_argument("--no-augment", action="store_true", help="turn off flips, scale/crop and colour jitter")
     parser.add_argument(
         "--crop",

@@ -248,6 +248,8 @@ def _difference(key: str, before: Any, now: Any) -> str:
     def short(value: Any) -> str:
         if isinstance(value, dict) and "setting" in value:  # class_weights: its mode names it
             value = value["setting"]
+        elif isinstance(value, dict) and "name" in value:  # lr_schedule: its name, unless only its steps differ
+            value = value["name"]
         return "none" if value is None else str(value)
 
     texts = short(before), short(now)

@@ -2,8 +2,12 @@
 
 Phases: an optional frozen-encoder phase (``freeze_encoder_epochs``; frozen BatchNorm stays in
 inference mode) at ``learning_rate``, then the whole model at ``fine_tune_learning_rate`` (default
-``learning_rate / 10`` after a frozen phase). Epoch numbers run on across phases. One epoch is one
-pass over the training pairs.
+``0.3 * learning_rate`` after a frozen phase). By default a model whose encoder was loaded from pretrained
+weights gets one frozen epoch, any other none. Epoch numbers run on across phases. One epoch is one pass over
+the training pairs.
+
+Defaults: the recipe that won on CamVid's held-out sequences (BENCHMARKS.md): ``balanced_sqrt`` class weights,
+a cosine rate over the whole run, BatchNorm momentum 0.9, one frozen epoch for a pretrained encoder.
 
 Recipe: ``loss`` is ``"ce"`` (cross-entropy, the default), ``"dice"``, ``"focal"``, ``"lovasz"`` (Lovász-softmax,
 a surrogate of IoU) or a weighted sum such as ``"ce+dice"`` or ``"ce+0.5*lovasz"`` (:mod:`mobseg.losses`); class
@@ -103,10 +107,10 @@ def train(
     input_size: tuple[int, int] | None = None,
     epochs: int = 10,
     batch_size: int = 8,
-    freeze_encoder_epochs: int = 0,
+    freeze_encoder_epochs: int | None = None,
     learning_rate: float = 1e-3,
     fine_tune_learning_rate: float | None = None,
-    lr_schedule: str = "constant",
+    lr_schedule: str = "cosine",
     warmup_epochs: float = 0.0,
     optimizer: str = "adam",
     weight_decay: float | None = None,
@@ -124,7 +128,7 @@ def train(
     verbose: int = 1,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     num_parallel_calls: int | None = None,
-    batchnorm_momentum: float | None = None,
+    batchnorm_momentum: float | None = 0.9,
     distribute: Any = None,
     verify_data: bool = True,
     early_stopping_patience: int | None = None,
@@ -138,10 +142,15 @@ def train(
         val_images, val_masks / val_pairs: validation data; its mean IoU picks the best checkpoint.
         model: a registry name (built with ``n_classes``, ``input_size`` and ``model_kwargs``) or a model.
         input_size: (height, width) of the model input; images are resized to it.
-        epochs, freeze_encoder_epochs: all epochs (one pass over the training pairs each); the first ones frozen.
-        learning_rate, fine_tune_learning_rate: base learning rates of the two phases.
-        lr_schedule, warmup_epochs, optimizer, weight_decay, clipnorm, loss, early_stopping_patience: the
-            recipe; see "Recipe" in the module doc.
+        epochs, freeze_encoder_epochs: all epochs (one pass over the training pairs each); the first ones frozen
+            (default: 1 when the encoder is pretrained, see :func:`~mobseg.training.arguments.has_pretrained_encoder`,
+            and epochs > 1; else 0).
+        learning_rate, fine_tune_learning_rate: base learning rates of the two phases (default for the second:
+            0.3x the first after a frozen phase, the same without).
+        lr_schedule: ``"cosine"`` (default), ``"polynomial"`` or ``"constant"`` (needed by callbacks that set the
+            rate, such as ``keras.callbacks.ReduceLROnPlateau``).
+        warmup_epochs, optimizer, weight_decay, clipnorm, loss, early_stopping_patience: the recipe; see
+            "Recipe" in the module doc.
         class_weights: ``"balanced_sqrt"`` (default), ``"balanced"``, ``"balanced_log"``, ``None``, or per class.
         ignore_index: label value counted in neither loss nor metrics (e.g. 255, or 11 for CamVid).
         class_names: one name per class (stored in ``model.architecture["class_names"]``).
@@ -149,7 +158,8 @@ def train(
         augment, cache: ``True``/``False``, a dict or an :class:`~mobseg.data.Augmentation`; keep decoded images.
         out: the run folder; the same folder again resumes an unfinished run.
         callbacks, num_parallel_calls: extra Keras callbacks for both phases; tf.data parallelism (None: auto).
-        batchnorm_momentum: set on every BatchNormalization layer; 0.9 suits short runs (Keras' 0.99 lags).
+        batchnorm_momentum: set on every BatchNormalization layer (default 0.9, PyTorch's default; Keras' 0.99
+            lags for hundreds of steps); ``None`` keeps the model's own.
         distribute, verify_data: data parallelism (``"mirrored"``, ...), read every pair first (module doc).
         mixed_precision: ``"bfloat16"``/``"float16"``: train in 16 bits, save float32 (:mod:`.training.precision`).
 
