@@ -12,12 +12,13 @@ Recipe options (every one also a key of ``--grid`` and of a ``--recipes`` entry)
 ``--weights`` (Keras applications legacy-HDF5 encoder file, or ``imagenet``; the encoder is then frozen for
 ``--freeze-encoder-epochs``, default 1 with weights, else 0), ``--decoder-activation``, ``--activation``,
 ``--encoder-level``, ``--output-stride``, ``--epochs``, ``--input-size``, ``--batch-size``, ``--learning-rate``,
-``--fine-tune-learning-rate``, ``--lr-schedule constant|cosine|polynomial``, ``--warmup-epochs``, ``--optimizer
+``--fine-tune-learning-rate``, ``--lr-schedule cosine|polynomial|constant``, ``--warmup-epochs``, ``--optimizer
 adam|adamw``, ``--weight-decay``, ``--clipnorm``, ``--loss`` (``ce``, ``ce+lovasz``, ``ce+0.5*dice``, ...),
 ``--class-weights none|balanced|balanced_sqrt|balanced_log|segnet`` (segnet: the SegNet tutorial's fixed list),
-``--batchnorm-momentum``, ``--seed``. The schedule is :mod:`mobseg.schedules`' per-step curve over all epochs (before
-this script had its own per-epoch cosine over the unfrozen epochs only; ``cosine`` now also decays during the
-frozen epochs).
+``--batchnorm-momentum``, ``--seed``. Defaults as ``mobseg.train``'s (cosine, ``balanced_sqrt``, momentum 0.9,
+0.3x the rate after a frozen phase) except ``--epochs`` (2). The schedule is :mod:`mobseg.schedules`' per-step
+curve over all epochs (before this script had its own per-epoch cosine over the unfrozen epochs only; ``cosine``
+now also decays during the frozen epochs).
 
 Protocols. ``val`` (the default): train on CamVid's train split, score its val split (the result file of
 ``--json``). CamVid's train and val splits hold three video sequences (file prefixes 0001TP, 0006R0, 0016E5; every
@@ -96,15 +97,15 @@ RECIPE_OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "input_size": (str, "176x240", "HEIGHTxWIDTH, per the model's size rule"),
     "batch_size": (int, 8, "batch size"),
     "learning_rate": (float, 1e-3, "base rate of the first phase"),
-    "fine_tune_learning_rate": (float, None, "base rate after a frozen phase (default: a tenth)"),
-    "lr_schedule": (str, "constant", "constant, cosine or polynomial: one curve over all epochs"),
+    "fine_tune_learning_rate": (float, None, "base rate after a frozen phase (default: 0.3x, as mobseg.train)"),
+    "lr_schedule": (str, "cosine", "cosine (default), polynomial or constant: one curve over all epochs"),
     "warmup_epochs": (float, 0.0, "linear warm-up at the start"),
     "optimizer": (str, "adam", "adam or adamw"),
     "weight_decay": (float, None, "AdamW's decay (default 0.01)"),
     "clipnorm": (float, None, "clip the global gradient norm"),
     "loss": (str, "ce", "ce, dice, focal, lovasz, or a sum such as ce+lovasz"),
-    "class_weights": (str, "balanced", "none, balanced, balanced_sqrt, balanced_log, or segnet (tutorial's)"),
-    "batchnorm_momentum": (float, None, "e.g. 0.9 for short runs"),
+    "class_weights": (str, "balanced_sqrt", "balanced_sqrt (default), none, balanced, balanced_log, segnet"),
+    "batchnorm_momentum": (float, 0.9, "set on every BatchNorm layer (default 0.9); null in a recipe: the model's"),
     "early_stopping_patience": (int, None, "val protocol only: stop after N epochs without a better val mean IoU"),
     "seed": (int, 0, "random seed"),
 }
@@ -310,7 +311,7 @@ def train_options(recipe: dict[str, Any]) -> dict[str, Any]:
     freeze = min(freeze if freeze is not None else (1 if recipe.get("weights") else 0), recipe["epochs"])
     fine_tune = recipe.get("fine_tune_learning_rate")
     if fine_tune is None:
-        fine_tune = recipe["learning_rate"] / 10 if freeze else recipe["learning_rate"]
+        fine_tune = recipe["learning_rate"] * (0.3 if freeze else 1.0)  # mobseg.train's default
     weights = recipe["class_weights"]
     return {
         "epochs": recipe["epochs"],
