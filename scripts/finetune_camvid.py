@@ -115,6 +115,14 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _ratio_range(ratios: list[float]) -> str:
+    return f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
+
+
 def _activation(value: str | None) -> str | None:
     if value is None:
         return None
@@ -498,7 +506,7 @@ def summarize(recipe: dict[str, Any], results: dict[str, dict[str, Any]]) -> dic
         }
         summary["loso_pixel_ratio"] = {fold: r["pixel_ratio"] for fold, r in loso.items()}
         summary["loso_pixel_ratio_within_range"] = all(r["pixel_ratio_within_range"] for r in loso.values())
-        ratios = [v for r in loso.values() for v in r["pixel_ratio"].values() if v]
+        ratios = [v for r in loso.values() for v in r["pixel_ratio"].values() if v is not None]
         summary["loso_pixel_ratio_extremes"] = [min(ratios), max(ratios)] if ratios else None
     if "val" in results:
         summary["val_mean_iou"] = results["val"]["mean_iou"]
@@ -539,11 +547,12 @@ def fold_tables(results: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        recipe, ratios, machine = r["recipe"], r["pixel_ratio"].values(), r.get("machine", {})
+        recipe, machine = r["recipe"], r.get("machine", {})
+        ratios = [v for v in r["pixel_ratio"].values() if v is not None]  # None: no true pixel of the class
         load = (machine.get("at_start", {}).get("loadavg") or [None])[0], (machine.get("loadavg_at_end") or [None])[0]
         lines.append(
             f"| {recipe['name']} | `{recipe['model']}` | {recipe['loss']}, {recipe['class_weights']} | {r['fold']} | "
-            f"**{_pct(r['mean_iou'])}** | {_pct(r['pixel_accuracy'])} | {min(ratios):.2f}-{max(ratios):.2f} | "
+            f"**{_pct(r['mean_iou'])}** | {_pct(r['pixel_accuracy'])} | {_ratio_range(ratios)} | "
             f"{r['train_images']} | {r['train_seconds']:.0f} | "
             + ", ".join("-" if v is None else f"{v:.1f}" for v in load)
             + " |"
@@ -552,7 +561,7 @@ def fold_tables(results: list[dict[str, Any]]) -> str:
     for r in results:
         name = f"{r['recipe']['name']} {r['fold']}"
         lines.append(f"| {name} IoU | " + " | ".join(_pct(r["per_class_iou"][c]) for c in CAMVID_CLASSES) + " |")
-        lines.append(f"| {name} ratio | " + " | ".join(f"{r['pixel_ratio'][c]:.2f}" for c in CAMVID_CLASSES) + " |")
+        lines.append(f"| {name} ratio | " + " | ".join(_ratio(r["pixel_ratio"][c]) for c in CAMVID_CLASSES) + " |")
     return "\n".join(lines)
 
 
