@@ -64,3 +64,40 @@ def test_train_command_refuses_a_strategy_of_another_backend(shapes, capsys):
     assert main([*args, "--distribute", "data_parallel"]) == 2  # the tests run under TensorFlow
     err = capsys.readouterr().err
     assert "distribute='data_parallel' needs the jax backend but this process runs 'tensorflow'" in err
+
+
+@pytest.fixture(scope="module")
+def encoder_h5(tmp_path_factory):
+    """A MobileNet v1 (alpha 0.25) weights file in Keras applications' legacy HDF5 layout, random weights."""
+    import keras
+
+    app = keras.applications.MobileNet(alpha=0.25, weights=None, include_top=False, input_shape=(32, 32, 3))
+    path = tmp_path_factory.mktemp("weights") / "mobilenet_2_5_32_tf_no_top.h5"
+    app.save(path)
+    return path
+
+
+def test_train_defaults_with_weights_are_the_measured_recipe(shapes, encoder_h5, tmp_path, capsys):
+    """--weights alone gives the recipe of BENCHMARKS.md: one frozen epoch, then 0.3x the rate, cosine, momentum 0.9."""
+    out = tmp_path / "run"
+    args = ["train", "--images", shapes.train_images, "--masks", shapes.train_masks, "--n-classes", "4"]
+    args += ["--input-size", "32x32", "--epochs", "2", "--batch-size", "3", "--model-arg", "alpha=0.25"]
+    args += ["--weights", str(encoder_h5), "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    assert "loaded" in capsys.readouterr().out
+    info = json.loads((out / "training.json").read_text())
+    assert info["freeze_encoder_epochs"] == 1 and info["frozen_layers"] > 0
+    assert info["learning_rate"] == 1e-3 and info["fine_tune_learning_rate"] == pytest.approx(3e-4)
+    assert info["lr_schedule"]["name"] == "cosine" and info["batchnorm_momentum"] == 0.9
+    assert info["class_weights"]["setting"] == "balanced_sqrt"
+
+
+def test_demo_keeps_no_weights_and_a_constant_rate(tmp_path, capsys):
+    data, out = tmp_path / "shapes", tmp_path / "demo"
+    args = ["demo", "--data-dir", str(data), "--n-train", "6", "--n-val", "2", "--image-size", "40x40"]
+    args += ["--input-size", "32x32", "--epochs", "1", "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    assert "mean IoU on the 2 validation scenes" in capsys.readouterr().out
+    info = json.loads((out / "training.json").read_text())
+    assert info["lr_schedule"]["name"] == "constant" and info["class_weights"]["setting"] is None
+    assert info["batchnorm_momentum"] == 0.9 and info["freeze_encoder_epochs"] == 0

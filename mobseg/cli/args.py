@@ -173,8 +173,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lr-schedule",
         choices=("constant", "cosine", "polynomial"),
-        default="cosine",
-        help="one curve over all epochs (default cosine)",
+        default=None,
+        help="one curve over all epochs: cosine (mobseg train's default), polynomial, constant (mobseg demo's)",
     )
     parser.add_argument("--warmup-epochs", type=float, default=0.0, help="linear warm-up at the start (e.g. 1)")
     parser.add_argument("--optimizer", choices=("adam", "adamw"), default="adam")
@@ -274,7 +274,6 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
         "learning_rate": args.learning_rate,
         "fine_tune_learning_rate": args.fine_tune_learning_rate,
         "loss": args.loss,
-        "lr_schedule": args.lr_schedule,
         "warmup_epochs": args.warmup_epochs,
         "optimizer": args.optimizer,
         "weight_decay": args.weight_decay,
@@ -286,8 +285,9 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
         "cache": args.cache,
         "seed": args.seed,
         "verbose": 2 if args.quiet else 1,
-        # only when given: mobseg.train's default (balanced_sqrt) or the demo's (none) applies otherwise
+        # only when given: mobseg.train's defaults (balanced_sqrt, cosine) or the demo's (none, constant) apply
         **({} if args.class_weights is None else {"class_weights": args.class_weights}),
+        **({} if args.lr_schedule is None else {"lr_schedule": args.lr_schedule}),
     }
 
 
