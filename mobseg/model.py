@@ -132,6 +132,12 @@ class SegmentationModel(keras.Model):
         return self.architecture.get("encoder")
 
     @property
+    def pretrained_encoder(self) -> bool:
+        """Whether encoder weights were loaded from a file (``encoder_weights=``, ``load_encoder_weights``)."""
+        record = self.architecture.get("encoder_weights")
+        return isinstance(record, dict) and bool(record.get("loaded"))
+
+    @property
     def encoder_layers(self) -> list[str]:
         """Names of the model's encoder layers, in layer order, as recorded when it was built.
 

@@ -14,6 +14,7 @@ from mobseg.data.augment import Augmentation
 from mobseg.data.class_weights import CLASS_WEIGHT_MODES
 from mobseg.data.masks import check_mask_format
 from mobseg.data.pairs import Pair, list_pairs
+from mobseg.model import SegmentationModel
 from mobseg.training.distribute import Distribution
 from mobseg.training.optimization import Optimization
 from mobseg.training.precision import check_mixed_precision
@@ -29,8 +30,8 @@ RATE_SETTING_CALLBACKS = (keras.callbacks.LearningRateScheduler, keras.callbacks
 def has_pretrained_encoder(model: Any, model_kwargs: dict[str, Any] | None = None) -> bool:
     """Whether the model's encoder starts from pretrained weights (``encoder_weights=`` or ``load_encoder_weights``).
 
-    A registry name counts when ``model_kwargs`` names ``encoder_weights``; a built model when its
-    ``architecture["encoder_weights"]`` records loaded layers (the record is saved with the model).
+    A registry name counts when ``model_kwargs`` names ``encoder_weights``; a built model by its
+    :attr:`~mobseg.model.SegmentationModel.pretrained_encoder` (the record is saved with the model).
 
     Example:
         >>> has_pretrained_encoder("mobilenet_segnet", {"encoder_weights": "imagenet"})
@@ -40,9 +41,7 @@ def has_pretrained_encoder(model: Any, model_kwargs: dict[str, Any] | None = Non
     """
     if isinstance(model, str):
         return bool((model_kwargs or {}).get("encoder_weights"))
-    record = getattr(model, "architecture", {}) or {}
-    weights = record.get("encoder_weights") if isinstance(record, dict) else None
-    return isinstance(weights, dict) and bool(weights.get("loaded"))
+    return isinstance(model, SegmentationModel) and model.pretrained_encoder
 
 
 @dataclass

@@ -11,7 +11,8 @@ a cosine rate over the whole run, BatchNorm momentum 0.9, one frozen epoch for a
 
 Recipe: ``loss`` is ``"ce"`` (cross-entropy, the default), ``"dice"``, ``"focal"``, ``"lovasz"`` (Lovász-softmax,
 a surrogate of IoU) or a weighted sum such as ``"ce+dice"`` or ``"ce+0.5*lovasz"`` (:mod:`mobseg.losses`); class
-weights weigh every term per pixel. ``lr_schedule`` (``"constant"``, ``"cosine"``, ``"polynomial"``: power 0.9) is
+weights (``"balanced_sqrt"``, the default, ``"balanced"``, ``"balanced_log"``, ``None`` or one per class) weigh
+every term per pixel. ``lr_schedule`` (``"cosine"``, the default, ``"polynomial"``: power 0.9, ``"constant"``) is
 one per-step curve over the whole run, both phases, after a linear warm-up of ``warmup_epochs`` (fractions
 allowed); each phase's rate is its base rate times the curve (:mod:`mobseg.schedules`). ``optimizer`` is
 ``"adam"`` or ``"adamw"`` (decoupled ``weight_decay``, default 0.01, not applied to biases and BatchNorm);
@@ -143,23 +144,17 @@ def train(
         model: a registry name (built with ``n_classes``, ``input_size`` and ``model_kwargs``) or a model.
         input_size: (height, width) of the model input; images are resized to it.
         epochs, freeze_encoder_epochs: all epochs (one pass over the training pairs each); the first ones frozen
-            (default: 1 when the encoder is pretrained, see :func:`~mobseg.training.arguments.has_pretrained_encoder`,
-            and epochs > 1; else 0).
-        learning_rate, fine_tune_learning_rate: base learning rates of the two phases (default for the second:
-            0.3x the first after a frozen phase, the same without).
-        lr_schedule: ``"cosine"`` (default), ``"polynomial"`` or ``"constant"`` (needed by callbacks that set the
-            rate, such as ``keras.callbacks.ReduceLROnPlateau``).
-        warmup_epochs, optimizer, weight_decay, clipnorm, loss, early_stopping_patience: the recipe; see
-            "Recipe" in the module doc.
-        class_weights: ``"balanced_sqrt"`` (default), ``"balanced"``, ``"balanced_log"``, ``None``, or per class.
+            (default: 1 if the encoder is pretrained and epochs > 1, else 0; see ``has_pretrained_encoder``).
+        learning_rate, fine_tune_learning_rate: base rates of the two phases (second: 0.3x after a frozen phase).
+        lr_schedule, warmup_epochs, optimizer, weight_decay, clipnorm, loss, early_stopping_patience, class_weights:
+            the recipe ("Recipe" in the module doc; ``lr_schedule="constant"`` for callbacks that set the rate).
         ignore_index: label value counted in neither loss nor metrics (e.g. 255, or 11 for CamVid).
         class_names: one name per class (stored in ``model.architecture["class_names"]``).
         mask_format, colors: how masks are read (see :mod:`mobseg.data.masks`).
         augment, cache: ``True``/``False``, a dict or an :class:`~mobseg.data.Augmentation`; keep decoded images.
         out: the run folder; the same folder again resumes an unfinished run.
         callbacks, num_parallel_calls: extra Keras callbacks for both phases; tf.data parallelism (None: auto).
-        batchnorm_momentum: set on every BatchNormalization layer (default 0.9, PyTorch's default; Keras' 0.99
-            lags for hundreds of steps); ``None`` keeps the model's own.
+        batchnorm_momentum: set on every BatchNormalization layer (0.9; Keras' 0.99 lags); ``None``: the model's.
         distribute, verify_data: data parallelism (``"mirrored"``, ...), read every pair first (module doc).
         mixed_precision: ``"bfloat16"``/``"float16"``: train in 16 bits, save float32 (:mod:`.training.precision`).
 
