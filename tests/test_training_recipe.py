@@ -232,16 +232,23 @@ class StopAfterFirstEpoch(keras.callbacks.Callback):
             raise RuntimeError("killed after the first epoch")
 
 
-def test_default_weights_are_balanced_sqrt_and_an_old_default_run_resumes_only_with_none(shapes, tmp_path):
-    """mobseg 0.2 weighs pixels with balanced_sqrt by default (CamVid leave-one-sequence-out, BENCHMARKS.md); a run
-    begun with 0.1's default (no weights) is refused by a plain resume, naming both values, and resumes with none."""
-    out = tmp_path / "run"
+def _two_epoch_run(shapes, out):
+    """``run(callbacks=(), **settings)``: a seeded 2-epoch unet_mini training into ``out`` (a new model each call)."""
 
     def run(callbacks=(), **settings):
         keras.utils.set_random_seed(0)
         model = mobseg.unet_mini(4, input_height=32, input_width=32, dropout=0)
         return train(shapes.train_images, shapes.train_masks, model=model, epochs=2, batch_size=4, out=out,
                      verbose=0, callbacks=list(callbacks), **settings)  # fmt: skip
+
+    return run
+
+
+def test_default_weights_are_balanced_sqrt_and_an_old_default_run_resumes_only_with_none(shapes, tmp_path):
+    """mobseg 0.2 weighs pixels with balanced_sqrt by default (CamVid leave-one-sequence-out, BENCHMARKS.md); a run
+    begun with 0.1's default (no weights) is refused by a plain resume, naming both values, and resumes with none."""
+    out = tmp_path / "run"
+    run = _two_epoch_run(shapes, out)
 
     with pytest.raises(RuntimeError, match="killed after the first epoch"):
         run([StopAfterFirstEpoch()], class_weights=None)  # as mobseg 0.1 started it
@@ -288,12 +295,7 @@ def test_a_run_begun_with_the_old_defaults_resumes_only_with_them(shapes, tmp_pa
     """mobseg 0.2 trained at a constant rate with the model's BatchNorm momentum; a plain resume of such an
     unfinished run names both changed settings, and resumes with them given."""
     out = tmp_path / "run"
-
-    def run(callbacks=(), **settings):
-        keras.utils.set_random_seed(0)
-        model = mobseg.unet_mini(4, input_height=32, input_width=32, dropout=0)
-        return train(shapes.train_images, shapes.train_masks, model=model, epochs=2, batch_size=4, out=out,
-                     verbose=0, callbacks=list(callbacks), **settings)  # fmt: skip
+    run = _two_epoch_run(shapes, out)
 
     old = {"lr_schedule": "constant", "batchnorm_momentum": None}
     with pytest.raises(RuntimeError, match="killed after the first epoch"):
