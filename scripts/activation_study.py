@@ -332,6 +332,16 @@ def _fit_scratch(model: Any, run: Run, data: dict[str, Any], weights: list[float
     return [float(v) for v in history.history.get("loss", [])]
 
 
+def swap_fine_tune_rate(args: argparse.Namespace) -> float:
+    """The pretrained swap's rate after the frozen phase: mobseg 0.2's default, a tenth (1e-3 -> 1e-4).
+
+    Example:
+        >>> swap_fine_tune_rate(argparse.Namespace(learning_rate=1e-3, freeze_encoder_epochs=1))
+        0.0001
+    """
+    return args.learning_rate / 10 if args.freeze_encoder_epochs else args.learning_rate
+
+
 def _fit_imagenet(model: Any, run: Run, data: dict[str, Any], args, timer, folder: Path) -> tuple[Any, list]:
     """mobseg 0.2's default recipe (module doc) into ``folder`` (resumed if a killed run left it); the losses."""
     config = folder / "training.json"
@@ -348,7 +358,7 @@ def _fit_imagenet(model: Any, run: Run, data: dict[str, Any], args, timer, folde
             freeze_encoder_epochs=args.freeze_encoder_epochs,
             learning_rate=args.learning_rate,
             # mobseg 0.2's defaults, pinned so every run of results.json has the same recipe (recipes() below)
-            fine_tune_learning_rate=args.learning_rate / 10 if args.freeze_encoder_epochs else args.learning_rate,
+            fine_tune_learning_rate=swap_fine_tune_rate(args),
             lr_schedule="constant",
             batchnorm_momentum=None,
             class_weights=None,  # mobseg 0.1's default
@@ -422,7 +432,7 @@ def recipes(args: argparse.Namespace, data: dict[str, Any]) -> dict[str, dict[st
             "loss": "SegmentationCrossentropy", "weights": "from scratch",
         }  # fmt: skip
     if "imagenet" in args.init:
-        fine_tune = args.learning_rate / 10 if args.freeze_encoder_epochs else args.learning_rate
+        fine_tune = swap_fine_tune_rate(args)
         found["imagenet"] = {
             "epochs": args.epochs, "learning_rate": args.learning_rate, "fine_tune_learning_rate": fine_tune,
             "freeze_encoder_epochs": args.freeze_encoder_epochs,
