@@ -169,11 +169,14 @@ def measure_costs(
     calibration_dir: str,
     args: Any,
     save: Callable[[dict[str, Any]], None],
+    machine: str = "",
 ) -> dict[str, Any]:
     """Fill ``costs["configs"]`` for ``configs`` not yet measured (``save`` after each step); returns ``costs``.
 
     Parameters, the output check and the interleaved timing of all new configurations first (one pass), then the
-    TFLite files of each configuration with the decoder activation off, one after the other.
+    TFLite files of each configuration with the decoder activation off, one after the other. ``machine`` names
+    where they ran, in each new entry and its ``tflite`` part: a costs.json can hold entries of several machines,
+    whose timings must not be compared with each other.
     """
     entries = costs.setdefault("configs", {})
     todo = [c for c in configs if config_key(c[0], c[1], "on" if c[2] else "off") not in entries]
@@ -181,7 +184,8 @@ def measure_costs(
         keras.backend.clear_session()
         models = {config_key(m, a, "on" if d else "off"): build(m, a, d) for m, a, d in todo}
         for key, model in models.items():
-            entries[key] = {"params": int(model.count_params()), "weights": getattr(model, "_grid_weights", "")}
+            entries[key] = {"params": int(model.count_params()), "weights": getattr(model, "_grid_weights", ""),
+                            "machine": machine}  # fmt: skip
             entries[key].update(output_check(model))
         if args.timing_rounds:
             print(f"interleaved timing of {len(models)} configurations ({args.timing_rounds} rounds)...", flush=True)
@@ -204,7 +208,8 @@ def measure_costs(
             continue
         keras.backend.clear_session()
         with tempfile.TemporaryDirectory(prefix="mobseg_grid_tflite_") as folder:
-            entries[key]["tflite"] = tflite_costs(build(model_name, activation, decoder), folder, calibration_dir, args)
+            tflite = tflite_costs(build(model_name, activation, decoder), folder, calibration_dir, args)
+        entries[key]["tflite"] = {**tflite, "machine": machine}
         tf32, int8 = entries[key]["tflite"]["float32"], entries[key]["tflite"]["int8"]
         print(f"{key:36} TFLite float32 {tf32['ms']:.2f} ms, int8 {int8['ms']:.2f} ms/image", flush=True)
         save(costs)

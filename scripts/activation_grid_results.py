@@ -44,6 +44,34 @@ def cpu_model() -> str:
     return found or platform.processor() or platform.machine()
 
 
+def cpu_features() -> str:
+    """The widest vector instructions of the CPU (from /proc/cpuinfo): what int8 and bfloat16 speed depends on.
+
+    Example:
+        >>> cpu_features() in ("AVX-512 VNNI", "AVX-512", "AVX2", "")
+        True
+    """
+    try:
+        with open("/proc/cpuinfo") as stream:
+            flags = set(next((line.split(":", 1)[1].split() for line in stream if line.startswith("flags")), []))
+    except OSError:
+        flags = set()
+    if "avx512f" in flags:
+        return "AVX-512 VNNI" if "avx512_vnni" in flags else "AVX-512"
+    return "AVX2" if "avx2" in flags else ""
+
+
+def machine_label() -> str:
+    """One line naming the machine a measurement ran on: device, CPU features and CPU count.
+
+    Example:
+        >>> machine_label().startswith(("cpu: ", "gpu: "))
+        True
+    """
+    features = cpu_features()
+    return f"{device_name()}{', ' + features if features else ''}, {os.cpu_count()} CPUs"
+
+
 def device_name() -> str:
     """The device the backend computes on: ``"gpu: <name>"`` (JAX, PyTorch, TensorFlow) or ``"cpu: <model>"``.
 

@@ -268,7 +268,7 @@ def markdown_paired(rows: list[dict[str, Any]], against: str = "relu6") -> str:
 
 
 def markdown_costs(configs: dict[str, dict[str, Any]]) -> str:
-    """costs.json's configurations as a Markdown table (``-`` where not measured).
+    """costs.json's configurations as a Markdown table (``-`` where not measured), with the machine of each.
 
     Example:
         >>> markdown_costs({}).splitlines()[0].split(" | ")[:4]
@@ -276,8 +276,8 @@ def markdown_costs(configs: dict[str, dict[str, Any]]) -> str:
     """
     lines = [
         "| model | activation | decoder | params | vs relu6 | ms/train step | ms/forward | TFLite f32 ms "
-        "| TFLite int8 ms | int8 agreement | TFLite ops f32 (activation ops) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| TFLite int8 ms | int8 agreement | TFLite ops f32 (activation ops) | machine |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, c in configs.items():
         model, activation, decoder = key.split("|")
@@ -289,7 +289,7 @@ def markdown_costs(configs: dict[str, dict[str, Any]]) -> str:
             f"| {model} | {activation} | {decoder} | {c['params']:,} | {'-' if extra is None else f'{extra:+,}'} "
             f"| {_fmt(c.get('train_ms'), '.0f')} | {_fmt(c.get('predict_ms'), '.0f')} | {_fmt(f32.get('ms'), '.2f')} "
             f"| {_fmt(int8.get('ms'), '.2f')} | {'-' if agreement is None else f'{100 * agreement:.1f}%'} "
-            f"| {f32.get('ops', '-')} ({f32.get('activation_ops', '-')}) |"
+            f"| {f32.get('ops', '-')} ({f32.get('activation_ops', '-')}) | {c.get('machine') or '-'} |"
         )
     return "\n".join(lines)
 

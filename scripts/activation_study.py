@@ -105,6 +105,7 @@ from activation_grid_results import (  # noqa: E402
     MODELS,
     environment,
     load_results,
+    machine_label,
     print_plan,
     print_tables,
     write_outputs,
@@ -526,7 +527,7 @@ def run_costs(args: argparse.Namespace, data: dict[str, Any], out: Path) -> int:
     configs = [(m, a, False) for m in args.models for a in args.activations]
     configs += [(m, a, True) for m in args.models for a in args.decoder_on]
     build = _cost_model_builder(args, len(data["class_names"]), out)
-    measure_costs(configs, costs, build, data["train_images"], args, save)
+    measure_costs(configs, costs, build, data["train_images"], args, save, machine=machine_label())
     print("\n" + stats.markdown_costs(costs["configs"]))
     print(f"\nwritten: {path}")
     return 0

@@ -187,6 +187,8 @@ def test_costs_use_the_saved_trained_model_and_count_prelu_parameters(tmp_path: 
     assert relu6["weights"] == "trained (scratch__mobilenet_segnet__relu6__decoder_off__0.keras)"
     assert prelu["weights"] == "untrained (seed 0)"
     assert relu6["output_sum_error"] < 1e-5 and "--no-tflite" in costs["tflite_note"]
+    assert relu6["machine"] == prelu["machine"] and relu6["machine"].startswith(("cpu: ", "gpu: "))  # where it ran
+    assert stats.markdown_costs(costs["configs"]).splitlines()[2].endswith(f"| {relu6['machine']} |")
     assert study.main([*args, "--size", "64x64"]) == 2  # other cost settings: refused
 
 
