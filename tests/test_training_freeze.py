@@ -37,24 +37,21 @@ def test_encoder_layers_of_mobilenet_segnet():
     assert encoder_layer_names(deeper)[-1] == "conv_pw_13_relu"
 
 
+def _train_frozen_then_unfrozen(model, data, tmp_path) -> Snapshot:
+    """Two epochs of ``train``, the first with the encoder frozen; the snapshot holds the weights after epoch 1."""
+    snapshot = Snapshot()
+    train(data.train_images, data.train_masks, model=model, epochs=2, freeze_encoder_epochs=1, batch_size=4,
+          out=tmp_path / "run", verbose=0, callbacks=[snapshot])  # fmt: skip
+    return snapshot
+
+
 def test_frozen_phase_keeps_encoder_and_bn_statistics_then_unfreezes(tmp_path):
     data = make_shapes(tmp_path / "data", n_train=8, n_val=0, size=(32, 32))
     keras.utils.set_random_seed(0)
     model = mobseg.mobilenet_segnet(4, input_height=32, input_width=32)
     before = _weights(model)
     encoder = set(encoder_layer_names(model))
-    snapshot = Snapshot()
-    train(
-        data.train_images,
-        data.train_masks,
-        model=model,
-        epochs=2,
-        freeze_encoder_epochs=1,
-        batch_size=4,
-        out=tmp_path / "run",
-        verbose=0,
-        callbacks=[snapshot],
-    )
+    snapshot = _train_frozen_then_unfrozen(model, data, tmp_path)
     frozen = snapshot.weights
     bn_layers = [n for n in encoder if isinstance(model.get_layer(n), keras.layers.BatchNormalization)]
     assert len(bn_layers) == 23
@@ -82,18 +79,7 @@ def test_unet_mini_records_its_encoder_and_is_freezable(tmp_path):
     assert levels == ["conv1", "conv2", "conv3", "drop1", "drop2", "drop3", "pool1", "pool2"]
     assert names[0] == "unet_mini_conv1_1" and names[-1] == "unet_mini_conv3_2_act"
     before = _weights(model)
-    snapshot = Snapshot()
-    train(
-        data.train_images,
-        data.train_masks,
-        model=model,
-        epochs=2,
-        freeze_encoder_epochs=1,
-        batch_size=4,
-        out=tmp_path / "run",
-        verbose=0,
-        callbacks=[snapshot],
-    )
+    snapshot = _train_frozen_then_unfrozen(model, data, tmp_path)
     for name in names:
         assert _same(before[name], snapshot.weights[name]), f"{name} changed while frozen"
     for name in ("unet_mini_conv4_1", "unet_mini_conv5_2", "unet_mini_classifier"):
