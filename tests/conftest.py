@@ -11,7 +11,9 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import keras
+import numpy as np
 import pytest
+from PIL import Image
 
 #: Long checks marked ``slow``: left out of the default run (pyproject addopts ``-m 'not slow'``, the README's
 #: test command, <= 8 minutes on 2 cores) and run by ``.ci/run`` with ``pytest -m slow``. Each entry is a test
@@ -119,3 +121,23 @@ def _seed():
     # Without gc.collect (free_memory=False): a full collection over the suite's heap took ~1.7 s per test (570 s
     # of a 44-minute run); Python's own collector frees the same cycles as it goes.
     keras.backend.clear_session(free_memory=False)
+
+
+#: (split, sequence) -> images in the fake CamVid folder (val holds 0016E5 only, as CamVid's).
+CAMVID_LAYOUT = {("train", "0001TP"): 2, ("train", "0006R0"): 2, ("train", "0016E5"): 3, ("val", "0016E5"): 2}
+
+
+@pytest.fixture(scope="session")
+def fake_camvid(tmp_path_factory):
+    """train/, trainannot/, val/, valannot/ with CamVid's sequence prefixes; 36x48 frames, labels 0-3 and 11."""
+    root = tmp_path_factory.mktemp("camvid")
+    rng = np.random.default_rng(0)
+    for (split, sequence), count in CAMVID_LAYOUT.items():
+        (root / split).mkdir(exist_ok=True)
+        (root / f"{split}annot").mkdir(exist_ok=True)
+        for i in range(count):
+            name = f"{sequence}_{i:05d}.png"
+            Image.fromarray(rng.integers(0, 256, (36, 48, 3), dtype=np.uint8)).save(root / split / name)
+            labels = rng.choice([0, 1, 2, 3, 11], size=(36, 48)).astype(np.uint8)
+            Image.fromarray(labels).save(root / f"{split}annot" / name)
+    return root

@@ -10,14 +10,10 @@ import importlib.util
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-
-#: (split, sequence) -> images in the fake CamVid folder (val holds 0016E5 only, as CamVid's).
-LAYOUT = {("train", "0001TP"): 2, ("train", "0006R0"): 2, ("train", "0016E5"): 3, ("val", "0016E5"): 2}
 
 
 def _load_script():
@@ -28,22 +24,6 @@ def _load_script():
 
 
 camvid = _load_script()
-
-
-@pytest.fixture(scope="module")
-def fake_camvid(tmp_path_factory):
-    """train/, trainannot/, val/, valannot/ with CamVid's sequence prefixes; 36x48 frames, labels 0-3 and 11."""
-    root = tmp_path_factory.mktemp("camvid")
-    rng = np.random.default_rng(0)
-    for (split, sequence), count in LAYOUT.items():
-        (root / split).mkdir(exist_ok=True)
-        (root / f"{split}annot").mkdir(exist_ok=True)
-        for i in range(count):
-            name = f"{sequence}_{i:05d}.png"
-            Image.fromarray(rng.integers(0, 256, (36, 48, 3), dtype=np.uint8)).save(root / split / name)
-            labels = rng.choice([0, 1, 2, 3, 11], size=(36, 48)).astype(np.uint8)
-            Image.fromarray(labels).save(root / f"{split}annot" / name)
-    return root
 
 
 def test_folds_hold_out_one_sequence_from_both_splits(fake_camvid):

@@ -1,0 +1,211 @@
+"""Label shift on CamVid's held-out sequences: does re-estimating the class priors of a new scene fix the ratios?
+
+Issue 15 asks that every class be painted within [0.5, 2] of its true pixels on a sequence the model has not
+seen. The classes that miss it follow how much more (or less) of them the training sequences hold than the
+held-out one (``--shift`` prints that table from the masks alone). This script measures one remedy that needs no
+labels of the new scene: the EM re-estimation of class priors of Saerens, Latinne and Decaestecker (Neural
+Computation 14, 2002). The model's softmax was learned under the training prior; on the unlabelled held-out
+images EM finds the prior under which the model's adjusted posteriors are consistent with themselves, and every
+pixel's scores are re-weighted by ``target prior / training prior`` before the argmax.
+
+Per fold it scores the trained model of ``scripts/finetune_camvid.py`` (``--runs RUNS/<fold>/model.keras``) on
+the held-out sequence three ways, at the original 180x240 masks with class 11 ignored (as finetune_camvid):
+
+* ``model``: the plain argmax (the number in finetune_camvid's result file);
+* ``em``: scores re-weighted by the EM prior, estimated from the held-out images alone, no labels;
+* ``oracle``: re-weighted by the held-out sequence's true class frequencies (from its masks): what a perfect
+  prior estimate would give, a diagnostic, not a recipe.
+
+The training prior is the model's mean softmax over its training images (so that it matches the model's own
+calibration, class weights included). Writes ``--out`` (JSON) and prints Markdown tables.
+
+    python scripts/prior_shift_camvid.py --data ../shared/data/camvid \\
+        --runs /work/runs-camvid/session19/unet-ce-balanced_sqrt-e16 --folds 0001TP 0006R0 0016E5 \\
+        --out results/camvid/session19/unet-ce-balanced_sqrt-e16/prior_shift.json
+    python scripts/prior_shift_camvid.py --data ../shared/data/camvid --shift    # the label shift, masks only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from finetune_camvid import (
+    CAMVID_CLASSES,
+    IGNORE_INDEX,
+    RATIO_RANGE,
+    SEQUENCES,
+    fold_pairs,
+    machine_info,
+)
+
+VARIANTS = ("model", "em", "oracle")
+
+
+def class_frequencies(masks: list[str], n_classes: int = len(CAMVID_CLASSES)) -> np.ndarray:
+    """Fraction of the labelled pixels (``IGNORE_INDEX`` left out) of each class in ``masks``.
+
+    Example:
+        >>> class_frequencies(["trainannot/0001TP_006690.png"]).round(3)[:3]  # doctest: +SKIP
+        array([0.212, 0.295, 0.009])
+    """
+    from mobseg.data.masks import read_mask
+
+    counts = np.zeros(n_classes, np.float64)
+    for path in masks:
+        labels = read_mask(path)
+        counts += np.bincount(labels[labels != IGNORE_INDEX].ravel(), minlength=n_classes)[:n_classes]
+    return counts / max(counts.sum(), 1.0)
+
+
+def em_priors(
+    probabilities: np.ndarray, source: np.ndarray, iterations: int = 200, tolerance: float = 1e-7
+) -> tuple[np.ndarray, int]:
+    """EM estimate of the class priors of unlabelled pixels (Saerens et al. 2002); returns (priors, iterations).
+
+    ``probabilities`` are softmax outputs ``(N, C)`` of a model trained under prior ``source`` ``(C,)``.
+
+    Example:
+        >>> p = np.array([[0.9, 0.1], [0.8, 0.2], [0.6, 0.4], [0.3, 0.7]])
+        >>> priors, _ = em_priors(p, np.array([0.5, 0.5]))
+        >>> bool(priors[0] > p.mean(axis=0)[0] > 0.5)
+        True
+    """
+    target = source.copy()
+    for step in range(1, iterations + 1):
+        adjusted = probabilities * (target / source)
+        adjusted /= adjusted.sum(axis=1, keepdims=True)
+        new = adjusted.mean(axis=0)
+        if np.abs(new - target).max() < tolerance:
+            return new, step
+        target = new
+    return target, iterations
+
+
+def _scores(model: Any, pairs: list[tuple[str, str]]) -> list[np.ndarray]:
+    from mobseg.inference.scoring import load_input, score_images
+
+    images = (load_input(image) for image, _ in pairs)
+    return [scores.astype(np.float32) for _, scores in score_images(model, images, count=len(pairs), batch_size=16)]
+
+
+def _report(scores: list[np.ndarray], pairs: list[tuple[str, str]], factor: np.ndarray) -> dict[str, Any]:
+    """mean IoU, per-class IoU and predicted/true pixel ratios of the scores re-weighted by ``factor``."""
+    from mobseg.data.masks import read_mask
+    from mobseg.inference.scoring import scores_to_mask
+    from mobseg.metrics import confusion_matrix, segmentation_report
+
+    n = len(CAMVID_CLASSES)
+    matrix = np.zeros((n, n), np.int64)
+    for s, (_, mask) in zip(scores, pairs, strict=True):
+        labels = read_mask(mask)
+        predicted = scores_to_mask(s * factor, labels.shape[0], labels.shape[1])
+        matrix += confusion_matrix(labels, predicted, n, IGNORE_INDEX)
+    report = segmentation_report(matrix, class_names=list(CAMVID_CLASSES))
+    ratios = {c["name"]: round(c["pred_pixels"] / c["gt_pixels"], 4) for c in report["classes"] if c["gt_pixels"]}
+    return {
+        "mean_iou": report["mean_iou"],
+        "pixel_accuracy": report["pixel_accuracy"],
+        "per_class_iou": {c["name"]: c["iou"] for c in report["classes"]},
+        "pixel_ratio": ratios,
+        "pixel_ratio_extremes": [min(ratios.values()), max(ratios.values())],
+        "pixel_ratio_within_range": all(RATIO_RANGE[0] <= r <= RATIO_RANGE[1] for r in ratios.values()),
+    }
+
+
+def run_fold(data: str, runs: Path, fold: str) -> dict[str, Any]:
+    """The three variants of one fold (see the module docstring)."""
+    import mobseg
+
+    started = time.time()
+    train_pairs, held_pairs = fold_pairs(data, fold)
+    model = mobseg.load_model(str(runs / fold / "model.keras"))
+    n = len(CAMVID_CLASSES)
+    source = np.mean([s.reshape(-1, n).mean(axis=0) for s in _scores(model, train_pairs)], axis=0)
+    held = _scores(model, held_pairs)
+    estimated, steps = em_priors(np.concatenate([s.reshape(-1, n) for s in held]), source)
+    truth = class_frequencies([mask for _, mask in held_pairs])
+    factors = {"model": np.ones(n), "em": estimated / source, "oracle": truth / source}
+    result = {name: _report(held, held_pairs, factor) for name, factor in factors.items()}
+    return {
+        "fold": fold,
+        "model": str(runs / fold / "model.keras"),
+        "train_images": len(train_pairs),
+        "scored_images": len(held_pairs),
+        "source_prior": dict(zip(CAMVID_CLASSES, source.round(5).tolist(), strict=True)),
+        "em_prior": dict(zip(CAMVID_CLASSES, estimated.round(5).tolist(), strict=True)),
+        "em_iterations": steps,
+        "true_frequencies": dict(zip(CAMVID_CLASSES, truth.round(5).tolist(), strict=True)),
+        **result,
+        "wall_time_s": round(time.time() - started, 1),
+    }
+
+
+def shift_table(data: str) -> str:
+    """Markdown: per held-out sequence, each class's frequency in the training sequences / in the held-out one."""
+    lines = ["| held out | " + " | ".join(CAMVID_CLASSES) + " |", "|---" * (len(CAMVID_CLASSES) + 1) + "|"]
+    for fold in SEQUENCES:
+        train_pairs, held_pairs = fold_pairs(data, fold)
+        train = class_frequencies([m for _, m in train_pairs])
+        held = class_frequencies([m for _, m in held_pairs])
+        cells = [f"{a / b:.2f}" if b else "-" for a, b in zip(train, held, strict=True)]
+        lines.append(f"| {fold} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def tables(results: list[dict[str, Any]]) -> str:
+    """Markdown: mean IoU and ratio range per fold and variant, then the ratios per class."""
+    lines = ["| fold | variant | mean IoU | pixel acc. | ratio min-max | all in [0.5, 2] |", "|---" * 6 + "|"]
+    for r in results:
+        for v in VARIANTS:
+            low, high = r[v]["pixel_ratio_extremes"]
+            lines.append(
+                f"| {r['fold']} | {v} | {100 * r[v]['mean_iou']:.1f} | {100 * r[v]['pixel_accuracy']:.1f} "
+                f"| {low:.2f}-{high:.2f} | {'yes' if r[v]['pixel_ratio_within_range'] else 'no'} |"
+            )
+    lines += ["", "| fold | variant | " + " | ".join(CAMVID_CLASSES) + " |", "|---" * (len(CAMVID_CLASSES) + 2) + "|"]
+    for r in results:
+        for v in VARIANTS:
+            cells = [f"{r[v]['pixel_ratio'].get(c, float('nan')):.2f}" for c in CAMVID_CLASSES]
+            lines.append(f"| {r['fold']} | {v} ratio | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Score the folds (or print the label-shift table with ``--shift``)."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True, help="CamVid folder (train/, trainannot/, val/, valannot/)")
+    p.add_argument("--runs", type=Path, help="a recipe's run folder of finetune_camvid.py: <runs>/<fold>/model.keras")
+    p.add_argument("--folds", nargs="+", default=list(SEQUENCES), choices=SEQUENCES)
+    p.add_argument("--out", type=Path, help="JSON file for the results")
+    p.add_argument("--shift", action="store_true", help="print the label shift between the sequences and stop")
+    args = p.parse_args(argv)
+    if args.shift:
+        print(shift_table(args.data))
+        return 0
+    if args.runs is None or args.out is None:
+        p.error("--runs and --out are needed (or --shift)")
+    missing = [f for f in args.folds if not (args.runs / f / "model.keras").is_file()]
+    if missing:
+        p.error(f"no model.keras for fold(s) {', '.join(missing)} under {args.runs}; train them with finetune_camvid")
+    results = [run_fold(args.data, args.runs, fold) for fold in args.folds]
+    from mobseg.io.atomic import atomic_write_text
+
+    record = {"command": " ".join(sys.argv), "machine": machine_info(), "folds": results}
+    atomic_write_text(json.dumps(record, indent=1), args.out)
+    print(tables(results))
+    print(f"\nwritten: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
