@@ -459,7 +459,8 @@ forward pass (every model in turn, round after round, on one fixed batch: the lo
 all alike), and for the decoder-off models the TFLite files made by `mobseg.export.export_model`: float32 and int8
 (calibrated on training images) latency at batch 1 through mobseg's TFLite engine (LiteRT), the int8 file's
 argmax agreement with the float32 Keras model, and the file's ops (in brackets: ops that are an activation of their
-own, not fused into the convolution before them).
+own, not fused into the convolution before them). The last column names the machine of each row: compare
+milliseconds only between rows of one machine (int8 in particular is far faster on a CPU with AVX-512 VNNI).
 """
     ),
     code(

@@ -23,6 +23,7 @@ calibration, class weights included). Writes ``--out`` (JSON) and prints Markdow
         --runs /work/runs-camvid/session19/unet-ce-balanced_sqrt-e16 --folds 0001TP 0006R0 0016E5 \\
         --out results/camvid/session19/unet-ce-balanced_sqrt-e16/prior_shift.json
     python scripts/prior_shift_camvid.py --data ../shared/data/camvid --shift    # the label shift, masks only
+    python scripts/prior_shift_camvid.py --data ../shared/data/camvid --shift --fit results/camvid/session19/unet-*
 """
 
 from __future__ import annotations
@@ -150,16 +151,58 @@ def run_fold(data: str, runs: Path, fold: str) -> dict[str, Any]:
     }
 
 
-def shift_table(data: str) -> str:
-    """Markdown: per held-out sequence, each class's frequency in the training sequences / in the held-out one."""
+def shift_table(data: str, recipes: list[Path] | None = None) -> str:
+    """Markdown: the label shift of every held-out sequence (:func:`shifts`); then the fit of ``recipes``' ratios."""
+    shift = shifts(data)
     lines = ["| held out | " + " | ".join(CAMVID_CLASSES) + " |", "|---" * (len(CAMVID_CLASSES) + 1) + "|"]
+    for fold, values in shift.items():
+        lines.append(f"| {fold} | " + " | ".join("-" if np.isnan(v) else f"{v:.2f}" for v in values) + " |")
+    fits = [(path, shift_fit(shift, path)) for path in recipes or []]
+    if fits:
+        lines += ["", "| recipe | (class, fold) pairs | r of the logs | slope |", "|---|---|---|---|"]
+        for path, fit in fits:
+            cells = (
+                "not all three folds | - | -"
+                if fit is None
+                else f"{fit['pairs']} | {fit['r']:.2f} | {fit['slope']:.2f}"
+            )
+            lines.append(f"| {path.name} | {cells} |")
+    return "\n".join(lines)
+
+
+def shifts(data: str) -> dict[str, np.ndarray]:
+    """Per held-out sequence: each class's frequency in the training sequences / in the held-out one (nan if 0)."""
+    out = {}
     for fold in SEQUENCES:
         train_pairs, held_pairs = fold_pairs(data, fold)
         train = class_frequencies([m for _, m in train_pairs])
         held = class_frequencies([m for _, m in held_pairs])
-        cells = [f"{a / b:.2f}" if b else "-" for a, b in zip(train, held, strict=True)]
-        lines.append(f"| {fold} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        out[fold] = np.divide(train, held, out=np.full_like(train, np.nan), where=held > 0)
+    return out
+
+
+def shift_fit(shift: dict[str, np.ndarray], recipe_dir: Path) -> dict[str, float] | None:
+    """Correlation and slope of log(painted ratio) on log(label shift) over a recipe's (class, fold) pairs.
+
+    ``recipe_dir`` holds finetune_camvid's fold files ``<fold>.json``; ``None`` unless all three are there.
+    Pairs with a class never predicted (ratio 0) or never present are left out.
+
+    Example:
+        >>> shift_fit(shifts("../shared/data/camvid"), Path("results/camvid/session19/unet-ce-none"))  # doctest: +SKIP
+        {'pairs': 33, 'r': 0.56, 'slope': 1.04}
+    """
+    files = [recipe_dir / f"{fold}.json" for fold in SEQUENCES]
+    if not all(f.is_file() for f in files):
+        return None
+    x, y = [], []
+    for fold, file in zip(SEQUENCES, files, strict=True):
+        ratios = json.loads(file.read_text())["pixel_ratio"]
+        for i, name in enumerate(CAMVID_CLASSES):
+            if ratios.get(name) and np.isfinite(shift[fold][i]):
+                x.append(np.log(shift[fold][i]))
+                y.append(np.log(ratios[name]))
+    slope = float(np.polyfit(x, y, 1)[0])
+    return {"pairs": len(x), "r": round(float(np.corrcoef(x, y)[0, 1]), 3), "slope": round(slope, 3)}
 
 
 def tables(results: list[dict[str, Any]]) -> str:
@@ -188,9 +231,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folds", nargs="+", default=list(SEQUENCES), choices=SEQUENCES)
     p.add_argument("--out", type=Path, help="JSON file for the results")
     p.add_argument("--shift", action="store_true", help="print the label shift between the sequences and stop")
+    p.add_argument(
+        "--fit",
+        nargs="*",
+        type=Path,
+        default=[],
+        metavar="RECIPE_DIR",
+        help="with --shift: how the painted ratios of these finetune_camvid result folders follow it",
+    )
     args = p.parse_args(argv)
     if args.shift:
-        print(shift_table(args.data))
+        print(shift_table(args.data, args.fit))
         return 0
     if args.runs is None or args.out is None:
         p.error("--runs and --out are needed (or --shift)")

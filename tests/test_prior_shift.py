@@ -75,3 +75,19 @@ def test_a_trained_fold_is_scored_three_ways_and_the_plain_one_is_finetune_camvi
     with pytest.raises(SystemExit):  # a fold that was not trained: one line naming the fix
         shift.main(["--data", str(fake_camvid), "--runs", str(runs / "tiny"), "--folds", "0001TP", "--out", str(out)])
     assert "no model.keras for fold(s) 0001TP" in capsys.readouterr().err
+
+
+def test_the_fit_finds_ratios_that_follow_the_shift(fake_camvid, tmp_path):
+    shift_by_fold = shift.shifts(str(fake_camvid))
+    recipe = tmp_path / "recipe"
+    recipe.mkdir()
+    for fold in camvid.SEQUENCES[:2]:
+        pairs = zip(camvid.CAMVID_CLASSES, shift_by_fold[fold], strict=True)
+        ratios = {n: float(v) ** 0.5 for n, v in pairs if np.isfinite(v)}  # painted as the square root of the shift
+        (recipe / f"{fold}.json").write_text(json.dumps({"pixel_ratio": ratios}))
+    assert shift.shift_fit(shift_by_fold, recipe) is None  # a fold missing
+    ratios = {n: 0.0 for n in camvid.CAMVID_CLASSES}  # never predicted: left out of the fit
+    (recipe / "0016E5.json").write_text(json.dumps({"pixel_ratio": ratios}))
+    fit = shift.shift_fit(shift_by_fold, recipe)
+    assert fit["pairs"] == 8 and fit["r"] == pytest.approx(1.0) and fit["slope"] == pytest.approx(0.5)
+    assert "| recipe | 8 | 1.00 | 0.50 |" in shift.shift_table(str(fake_camvid), [recipe])
