@@ -233,9 +233,9 @@ def write_outputs(out: Path, results: dict[str, Any], costs: dict[str, Any] | No
     tables = (
         ("results.csv", runs, ["init", "model", "activation", "decoder", "seed", "val_mean_iou", "val_pixel_accuracy",
                                "step_ms_median", "steps", "train_seconds", "wall_seconds", "diverged", "backend",
-                               "device", "init_fingerprint"]),
+                               "device", "machine", "init_fingerprint"]),
         ("summary.csv", rows, ["init", "model", "activation", "decoder", "n_seeds", "miou_mean", "miou_sd", "miou_min",
-                               "miou_max", "step_ms", "bench_train_ms", "step_vs_relu6", "diverged"]),
+                               "miou_max", "step_ms", "bench_train_ms", "step_vs_relu6", "diverged", "machine"]),
         ("paired.csv", paired, ["init", "model", "decoder", "activation", "baseline", "n", "mean_diff", "sd_diff", "t",
                                 "df", "t_crit", "verdict"]),
     )  # fmt: skip

@@ -114,6 +114,21 @@ def seed_values(runs: list[dict[str, Any]], init: str, model: str, activation: s
     }
 
 
+#: ``run_machine`` of runs made on more than one machine.
+SEVERAL = "several machines"
+
+
+def run_machine(runs: list[dict[str, Any]]) -> str:
+    """The machine the runs were made on (their ``machine``, else ``device``), or :data:`SEVERAL`.
+
+    Example:
+        >>> run_machine([{"device": "cpu: X"}, {"machine": "cpu: X, AVX2", "device": "cpu: X"}])
+        'several machines'
+    """
+    found = {run.get("machine") or run.get("device") or "?" for run in runs}
+    return found.pop() if len(found) == 1 else SEVERAL
+
+
 def config_key(model: str, activation: str, decoder: str) -> str:
     """The key of one model configuration in costs.json: ``"mobilenet_unet|gelu|off"``.
 
@@ -135,7 +150,8 @@ def summarize(
     """One row per (init, model, decoder, activation): mean, sample sd and range of val mean IoU over the seeds.
 
     ``costs``: ``costs.json``'s ``configs`` (interleaved timing); "step vs relu6" compares those where both were
-    measured, else the median training steps measured during the runs (same init, model and decoder setting).
+    measured on one machine, else the median training steps measured during the runs (same init, model and
+    decoder setting) where both ran on one machine (``machine``, else ``device``, of the records), else ``None``.
 
     Example:
         >>> runs = [{"init": "scratch", "model": "m", "activation": "relu6", "decoder": "off", "seed": s,
@@ -153,12 +169,18 @@ def summarize(
     for init, model, decoder in sorted({k[:3] for k in groups}):
         base = groups.get((init, model, decoder, BASELINE))
         base_ms = statistics.median(r["step_ms_median"] for r in base) if base else None
-        base_bench = costs.get(config_key(model, BASELINE, decoder), {}).get("train_ms")
+        base_machine = run_machine(base) if base else None
+        base_cost = costs.get(config_key(model, BASELINE, decoder), {})
         for activation in _order((k[3] for k in groups if k[:3] == (init, model, decoder)), order):
             items = groups[(init, model, decoder, activation)]
             values = [r["val_mean_iou"] for r in items if r.get("val_mean_iou") is not None]
-            ms = statistics.median(r["step_ms_median"] for r in items)
-            bench = costs.get(config_key(model, activation, decoder), {}).get("train_ms")
+            ms, machine = statistics.median(r["step_ms_median"] for r in items), run_machine(items)
+            cost = costs.get(config_key(model, activation, decoder), {})
+            bench, base_bench = cost.get("train_ms"), base_cost.get("train_ms")
+            if cost.get("machine") != base_cost.get("machine"):
+                bench = base_bench = None  # timings of two machines: not compared
+            same_machine = base_ms and machine == base_machine and machine != SEVERAL
+            vs = bench / base_bench if bench and base_bench else (ms / base_ms if same_machine else None)
             rows.append({
                 "init": init, "model": model, "activation": activation, "decoder": decoder,
                 "n_seeds": len(items), "seeds": sorted(r["seed"] for r in items),
@@ -167,8 +189,8 @@ def summarize(
                 "miou_sd": statistics.stdev(values) if len(values) > 1 else None,
                 "miou_min": min(values) if values else None, "miou_max": max(values) if values else None,
                 "diverged": sum(bool(r.get("diverged")) for r in items),
-                "step_ms": ms, "bench_train_ms": bench,
-                "step_vs_relu6": bench / base_bench if bench and base_bench else (ms / base_ms if base_ms else None),
+                "step_ms": ms, "bench_train_ms": cost.get("train_ms"), "machine": machine,
+                "step_vs_relu6": vs,
             })  # fmt: skip
     return rows
 
@@ -228,19 +250,19 @@ def markdown_summary(rows: list[dict[str, Any]]) -> str:
     Example:
         >>> print(markdown_summary([]).splitlines()[0])
         | encoder activation | decoder activation | seeds | val mIoU mean ± sd | min - max | ms/step in training \
-| ms/step interleaved | step vs relu6 |
+| ms/step interleaved | step vs relu6 | trained on |
     """
     lines = [
         "| encoder activation | decoder activation | seeds | val mIoU mean ± sd | min - max | ms/step in training "
-        "| ms/step interleaved | step vs relu6 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| ms/step interleaved | step vs relu6 | trained on |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['activation']} | {'same' if r['decoder'] == 'on' else 'none (article)'} | {r['n_seeds']} "
             f"| {_fmt(r['miou_mean'])} ± {_fmt(r['miou_sd'])} | {_fmt(r['miou_min'])} - {_fmt(r['miou_max'])} "
             f"| {_fmt(r['step_ms'], '.0f')} | {_fmt(r.get('bench_train_ms'), '.0f')} "
-            f"| {_fmt(r['step_vs_relu6'], '.2f')}x |"
+            f"| {_fmt(r['step_vs_relu6'], '.2f')}x | {r.get('machine', '-')} |"
         )
     return "\n".join(lines)
 

@@ -411,7 +411,8 @@ def train_one(run: Run, data: dict[str, Any], weights: list[float] | None, args,
         "step_ms_median": 1000 * statistics.median(timed), "step_ms_p90": 1000 * float(np.percentile(timed, 90)),
         "steps": len(timer.times), "train_seconds": round(train_seconds, 1), "params": int(model.count_params()),
         "init_fingerprint": fingerprint, "output_activation": _output_activation(model), "loader": default_loader(),
-        **here, "wall_seconds": round(time.perf_counter() - started, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        **here, "machine": machine_label(), "wall_seconds": round(time.perf_counter() - started, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }  # fmt: skip
 
 

@@ -73,6 +73,23 @@ def test_paired_table_pairs_by_seed_against_relu6_and_the_decoder_setting() -> N
     assert "| scratch | mobilenet_segnet | off | elu | relu6 | 3 | +0.063 |" in markdown
 
 
+def test_step_times_are_compared_with_relu6_only_on_one_machine() -> None:
+    def run(activation: str, machine: str, ms: float) -> dict:
+        return {"init": "imagenet", "model": "m", "activation": activation, "decoder": "off", "seed": 0,
+                "val_mean_iou": 0.3, "step_ms_median": ms, "machine": machine}  # fmt: skip
+
+    rows = stats.summarize([run("relu6", "A", 100.0), run("elu", "A", 120.0), run("gelu", "B", 60.0)])
+    ratio = {r["activation"]: r["step_vs_relu6"] for r in rows}
+    assert ratio == {"relu6": 1.0, "elu": pytest.approx(1.2), "gelu": None}  # gelu ran elsewhere: not compared
+    costs = {"m|relu6|off": {"train_ms": 50.0, "machine": "A"}, "m|elu|off": {"train_ms": 55.0, "machine": "A"},
+             "m|gelu|off": {"train_ms": 20.0, "machine": "B"}}  # fmt: skip
+    rows = stats.summarize([run("relu6", "A", 100.0), run("elu", "A", 120.0), run("gelu", "B", 60.0)], costs)
+    ratio = {r["activation"]: r["step_vs_relu6"] for r in rows}
+    assert ratio == {"relu6": 1.0, "elu": pytest.approx(1.1), "gelu": None}
+    gelu = next(line for line in stats.markdown_summary(rows).splitlines() if line.startswith("| gelu |"))
+    assert gelu.endswith("| 20 | -x | B |")  # its own interleaved time, no ratio, and where it ran
+
+
 def test_claims_are_computed_from_the_records() -> None:
     runs = _runs({
         "relu": [0.20, 0.21, 0.22], "sigmoid": [0.10, 0.12, 0.11], "tanh": [0.15, 0.14, 0.16],
