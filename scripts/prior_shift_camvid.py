@@ -33,6 +33,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,24 +48,35 @@ from finetune_camvid import (
     SEQUENCES,
     fold_pairs,
     machine_info,
+    pixel_ratios,
+    sequence_of,
 )
 
 VARIANTS = ("model", "em", "oracle")
 
 
-def class_frequencies(masks: list[str], n_classes: int = len(CAMVID_CLASSES)) -> np.ndarray:
-    """Fraction of the labelled pixels (``IGNORE_INDEX`` left out) of each class in ``masks``.
+def label_counts(labels: list[np.ndarray], n_classes: int = len(CAMVID_CLASSES)) -> np.ndarray:
+    """Pixels of each class in ``labels`` (``IGNORE_INDEX`` left out).
 
     Example:
-        >>> class_frequencies(["trainannot/0001TP_006690.png"]).round(3)[:3]  # doctest: +SKIP
-        array([0.212, 0.295, 0.009])
+        >>> label_counts([np.array([[0, 1], [1, 11]])], 3).tolist()
+        [1.0, 2.0, 0.0]
     """
+    counts = np.zeros(n_classes, np.float64)
+    for array in labels:
+        counts += np.bincount(array[array != IGNORE_INDEX].ravel(), minlength=n_classes)[:n_classes]
+    return counts
+
+
+def read_labels(pairs: list[tuple[str, str]]) -> list[np.ndarray]:
+    """The masks of (image, mask) ``pairs`` as label arrays."""
     from mobseg.data.masks import read_mask
 
-    counts = np.zeros(n_classes, np.float64)
-    for path in masks:
-        labels = read_mask(path)
-        counts += np.bincount(labels[labels != IGNORE_INDEX].ravel(), minlength=n_classes)[:n_classes]
+    return [read_mask(mask) for _, mask in pairs]
+
+
+def shares(counts: np.ndarray) -> np.ndarray:
+    """Counts as fractions of their sum (zeros stay zeros)."""
     return counts / max(counts.sum(), 1.0)
 
 
@@ -92,27 +104,26 @@ def em_priors(
     return target, iterations
 
 
-def _scores(model: Any, pairs: list[tuple[str, str]]) -> list[np.ndarray]:
+def _scores(model: Any, pairs: list[tuple[str, str]]) -> Iterator[np.ndarray]:
     from mobseg.inference.scoring import load_input, score_images
 
     images = (load_input(image) for image, _ in pairs)
-    return [scores.astype(np.float32) for _, scores in score_images(model, images, count=len(pairs), batch_size=16)]
+    for _, scores in score_images(model, images, count=len(pairs), batch_size=16):
+        yield scores.astype(np.float32)
 
 
-def _report(scores: list[np.ndarray], pairs: list[tuple[str, str]], factor: np.ndarray) -> dict[str, Any]:
+def _report(scores: list[np.ndarray], masks: list[np.ndarray], factor: np.ndarray) -> dict[str, Any]:
     """mean IoU, per-class IoU and predicted/true pixel ratios of the scores re-weighted by ``factor``."""
-    from mobseg.data.masks import read_mask
     from mobseg.inference.scoring import scores_to_mask
     from mobseg.metrics import confusion_matrix, segmentation_report
 
     n = len(CAMVID_CLASSES)
     matrix = np.zeros((n, n), np.int64)
-    for s, (_, mask) in zip(scores, pairs, strict=True):
-        labels = read_mask(mask)
+    for s, labels in zip(scores, masks, strict=True):
         predicted = scores_to_mask(s * factor, labels.shape[0], labels.shape[1])
         matrix += confusion_matrix(labels, predicted, n, IGNORE_INDEX)
     report = segmentation_report(matrix, class_names=list(CAMVID_CLASSES))
-    ratios = {c["name"]: round(c["pred_pixels"] / c["gt_pixels"], 4) for c in report["classes"] if c["gt_pixels"]}
+    ratios = {name: r for name, r in pixel_ratios(report).items() if r is not None}
     return {
         "mean_iou": report["mean_iou"],
         "pixel_accuracy": report["pixel_accuracy"],
@@ -132,11 +143,11 @@ def run_fold(data: str, runs: Path, fold: str) -> dict[str, Any]:
     model = mobseg.load_model(str(runs / fold / "model.keras"))
     n = len(CAMVID_CLASSES)
     source = np.mean([s.reshape(-1, n).mean(axis=0) for s in _scores(model, train_pairs)], axis=0)
-    held = _scores(model, held_pairs)
+    held, masks = list(_scores(model, held_pairs)), read_labels(held_pairs)
     estimated, steps = em_priors(np.concatenate([s.reshape(-1, n) for s in held]), source)
-    truth = class_frequencies([mask for _, mask in held_pairs])
+    truth = shares(label_counts(masks))
     factors = {"model": np.ones(n), "em": estimated / source, "oracle": truth / source}
-    result = {name: _report(held, held_pairs, factor) for name, factor in factors.items()}
+    result = {name: _report(held, masks, factor) for name, factor in factors.items()}
     return {
         "fold": fold,
         "model": str(runs / fold / "model.keras"),
@@ -172,11 +183,13 @@ def shift_table(data: str, recipes: list[Path] | None = None) -> str:
 
 def shifts(data: str) -> dict[str, np.ndarray]:
     """Per held-out sequence: each class's frequency in the training sequences / in the held-out one (nan if 0)."""
+    train_pairs, val_pairs = fold_pairs(data, "val")  # together every labelled image; each mask read once
+    pairs = train_pairs + val_pairs
+    counts = {seq: label_counts(read_labels([p for p in pairs if sequence_of(p[0]) == seq])) for seq in SEQUENCES}
     out = {}
     for fold in SEQUENCES:
-        train_pairs, held_pairs = fold_pairs(data, fold)
-        train = class_frequencies([m for _, m in train_pairs])
-        held = class_frequencies([m for _, m in held_pairs])
+        train = shares(sum(c for seq, c in counts.items() if seq != fold))
+        held = shares(counts[fold])
         out[fold] = np.divide(train, held, out=np.full_like(train, np.nan), where=held > 0)
     return out
 
