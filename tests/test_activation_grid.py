@@ -119,6 +119,21 @@ def test_claims_are_computed_from_the_records() -> None:
     assert [row["verdict"] for row in stats.claims([], {})] == ["not measurable here"] * 5
 
 
+def test_costs_count_ops_of_decomposed_activations() -> None:
+    """selu has no TFLite activation op of its own but decomposes into five ops per layer: the table shows them."""
+    f32 = {"relu6": {"ms": 1.0, "ops": 58, "activation_ops": 0}, "selu": {"ms": 1.1, "ops": 219, "activation_ops": 0}}
+    configs = {
+        f"mobilenet_unet|{a}|off": {"params": 1, "tflite": {"float32": f, "int8": {"ms": 0.5, "agreement": 0.9}}}
+        for a, f in f32.items()
+    }
+    rows = {line.split(" | ")[1]: line for line in stats.markdown_costs(configs).splitlines()[2:]}
+    assert "| 58 (+0) |" in rows["relu6"] and "| 219 (+161) |" in rows["selu"]
+    claim = stats.claims([], {"configs": configs})[3]
+    assert "the fewest ops (others: median +161 ops)" in claim["measured"]
+    configs["mobilenet_unet|selu|off"]["tflite"]["float32"]["ops"] = 50  # relu6 no longer the leanest file
+    assert stats.claims([], {"configs": configs})[3]["verdict"] != "supported"
+
+
 def test_the_run_order_is_seed_major() -> None:
     plan = study.plan_runs([0, 1, 2], ["scratch", "imagenet"], list(study.MODELS), list(study.ACTIVATIONS), ["relu6"])
     seeds = [run.seed for run in plan]
