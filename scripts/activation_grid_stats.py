@@ -480,9 +480,9 @@ def _relu6_cost_checks(configs: dict[str, dict[str, Any]], model: str) -> tuple[
     others_agree = _median([o["int8"]["agreement"] for o in others if o["int8"].get("agreement") is not None])
     checks = [ops == 0 and fewest, ms <= others_ms]
     text = (
-        f"{_short(model)}: relu6 has {ops} activation ops of its own in TFLite float32 and the fewest ops (others: "
-        f"median {_fmt(others_extra, '+.0f')} ops); int8 {ms:.2f} ms/image vs median {others_ms:.2f} of "
-        f"{len(others)} others"
+        f"{_short(model)}: relu6 has {ops} activation ops of its own in TFLite float32 and "
+        f"{'the fewest' if fewest else 'not the fewest'} ops (others: median {_fmt(others_extra, '+.0f')} ops); "
+        f"int8 {ms:.2f} ms/image vs median {others_ms:.2f} of {len(others)} others"
     )
     if agree is not None and others_agree is not None:
         checks.append(agree >= others_agree)
