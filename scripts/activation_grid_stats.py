@@ -473,8 +473,8 @@ def _relu6_cost_checks(configs: dict[str, dict[str, Any]], model: str) -> tuple[
         return None
     relu6, others = mine.pop(BASELINE), list(mine.values())
     ops = relu6["float32"]["activation_ops"]
-    others_extra = _median([extra_ops(o["float32"], relu6["float32"]) or 0 for o in others])
-    fewest = all(relu6["float32"].get("ops", 0) <= o["float32"].get("ops", 0) for o in others)
+    extras = [extra_ops(o["float32"], relu6["float32"]) or 0 for o in others]
+    others_extra, fewest = _median(extras), all(extra >= 0 for extra in extras)
     ms, others_ms = relu6["int8"]["ms"], _median([o["int8"]["ms"] for o in others])
     agree = relu6["int8"].get("agreement")
     others_agree = _median([o["int8"]["agreement"] for o in others if o["int8"].get("agreement") is not None])
