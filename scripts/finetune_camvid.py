@@ -15,7 +15,11 @@ Recipe options (every one also a key of ``--grid`` and of a ``--recipes`` entry)
 ``--fine-tune-learning-rate``, ``--lr-schedule cosine|polynomial|constant``, ``--warmup-epochs``, ``--optimizer
 adam|adamw``, ``--weight-decay``, ``--clipnorm``, ``--loss`` (``ce``, ``ce+lovasz``, ``ce+0.5*dice``, ...),
 ``--class-weights none|balanced|balanced_sqrt|balanced_log|segnet`` (segnet: the SegNet tutorial's fixed list),
-``--batchnorm-momentum``, ``--seed``. Defaults as ``mobseg.train``'s (cosine, ``balanced_sqrt``, momentum 0.9,
+``--batchnorm-momentum``, ``--seed``, ``--augment-scale LOW-HIGH`` and ``--augment-color`` (the zoom range and the
+brightness/contrast/saturation jitter of the training images; default ``mobseg.train``'s 0.75-1.5 and 0.2, with
+flips), ``--tta flip`` (scoring with test-time flips) and ``--train-runs RECIPE`` (score that recipe's finished
+runs instead of training: with ``--tta`` it measures test-time flips on models already trained; every training
+setting must match). Defaults as ``mobseg.train``'s (cosine, ``balanced_sqrt``, momentum 0.9,
 0.3x the rate after a frozen phase) except ``--epochs`` (2). The schedule is :mod:`mobseg.schedules`' per-step
 curve over all epochs (before this script had its own per-epoch cosine over the unfrozen epochs only; ``cosine``
 now also decays during the frozen epochs).
@@ -108,7 +112,13 @@ RECIPE_OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "batchnorm_momentum": (float, 0.9, "set on every BatchNorm layer (default 0.9); null in a recipe: the model's"),
     "early_stopping_patience": (int, None, "val protocol only: stop after N epochs without a better val mean IoU"),
     "seed": (int, 0, "random seed"),
+    "augment_scale": (str, None, "zoom range LOW-HIGH of the training crops, e.g. 0.5-2 (default: mobseg.train's)"),
+    "augment_color": (float, None, "brightness, contrast and saturation jitter, 0-1 (default: mobseg.train's)"),
+    "tta": (str, None, "test-time augmentation when scoring: flip (the training is the same without it)"),
+    "train_runs": (str, None, "score the finished training runs of this recipe (its settings but tta must match)"),
 }
+#: Recipe keys that change how a model is scored, not how it is trained.
+SCORING_KEYS = ("tta",)
 
 
 def _pct(value: float | None) -> str:
@@ -322,6 +332,7 @@ def train_options(recipe: dict[str, Any]) -> dict[str, Any]:
         fine_tune = recipe["learning_rate"] * (0.3 if freeze else 1.0)  # mobseg.train's default
     weights = recipe["class_weights"]
     return {
+        "augment": augment_option(recipe),
         "epochs": recipe["epochs"],
         "freeze_encoder_epochs": freeze,
         "batch_size": recipe["batch_size"],
@@ -340,6 +351,69 @@ def train_options(recipe: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def augment_option(recipe: dict[str, Any]) -> bool | dict[str, Any]:
+    """``augment=`` of ``mobseg.train``: ``True`` (its defaults) unless the recipe sets a zoom range or colour jitter.
+
+    Example:
+        >>> augment_option({"augment_scale": "0.5-2", "augment_color": 0.4})
+        {'scale': [0.5, 2.0], 'brightness': 0.4, 'contrast': 0.4, 'saturation': 0.4}
+        >>> augment_option({})
+        True
+    """
+    settings: dict[str, Any] = {}
+    if recipe.get("augment_scale") is not None:
+        low, _, high = str(recipe["augment_scale"]).partition("-")
+        try:
+            settings["scale"] = [float(low), float(high)]
+        except ValueError:
+            raise ValueError(
+                f"augment_scale={recipe['augment_scale']!r} is not a zoom range; write LOW-HIGH, e.g. 0.5-2."
+            ) from None
+    if recipe.get("augment_color") is not None:
+        settings.update(dict.fromkeys(("brightness", "contrast", "saturation"), float(recipe["augment_color"])))
+    return settings or True
+
+
+def training_recipe(recipe: dict[str, Any]) -> dict[str, Any]:
+    """The settings that decide a training: the recipe without its name and scoring keys.
+
+    Example:
+        >>> training_recipe({"name": "r", "epochs": 8, "tta": "flip", "train_runs": "base"})
+        {'epochs': 8}
+    """
+    return {k: v for k, v in recipe.items() if k not in ("name", "train_runs", *SCORING_KEYS)}
+
+
+def fold_run_dir(recipe: dict[str, Any], fold: str, args: argparse.Namespace) -> Path:
+    """``RUNS/<recipe>/<fold>``, or with ``train_runs`` that recipe's finished run after checking it trained alike.
+
+    Example:
+        >>> fold_run_dir({"name": "r"}, "val", argparse.Namespace(runs="runs"))
+        PosixPath('runs/r/val')
+    """
+    source = recipe.get("train_runs")
+    if not source:
+        return Path(args.runs) / recipe["name"] / fold
+    result_file = Path(args.results) / source / f"{fold}.json"
+    if not result_file.is_file():
+        raise ValueError(f"train_runs={source!r}: {result_file} does not exist; run that recipe on fold {fold} first.")
+    trained, wanted = training_recipe(json.loads(result_file.read_text())["recipe"]), training_recipe(recipe)
+    changed = sorted(k for k in {*trained, *wanted} if trained.get(k) != wanted.get(k))
+    if changed:
+        raise ValueError(
+            f"train_runs={source!r} trained with other settings ({', '.join(changed)}); "
+            "only the scoring keys (tta) may differ."
+        )
+    run_dir = Path(args.runs) / source / fold
+    info = run_dir / "training.json"
+    if not info.is_file() or json.loads(info.read_text()).get("status") != "complete":
+        raise ValueError(
+            f"train_runs={source!r}: {run_dir} holds no finished training (its result file came from elsewhere); "
+            "pass the --runs folder that recipe trained into."
+        )
+    return run_dir
+
+
 # --- one fold: train, score -----------------------------------------------------------------------------------
 
 
@@ -355,8 +429,10 @@ def pixel_ratios(report: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
-def score(model: Any, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+def score(model: Any, pairs: list[tuple[str, str]], tta: str | None = None) -> dict[str, Any]:
     """``mobseg.evaluate`` of ``model`` on ``pairs`` at the original resolution, as the result file records it.
+
+    ``tta="flip"`` averages each image's class scores with its mirror image's.
 
     Example:
         >>> score(model, pairs)["mean_iou"]  # doctest: +SKIP
@@ -371,6 +447,7 @@ def score(model: Any, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         ignore_index=IGNORE_INDEX,
         class_names=CAMVID_CLASSES,
         batch_size=16,
+        tta=tta,
         verbose=False,
         progress=False,
     )
@@ -467,8 +544,8 @@ def run_fold(recipe: dict[str, Any], fold: str, args: argparse.Namespace, comman
         return existing
     print(f"\n=== recipe {recipe['name']!r}, fold {fold} ===", flush=True)
     started, machine = time.time(), machine_info()
-    model, training = train_fold(recipe, fold, args.data, Path(args.runs) / recipe["name"] / fold, args.limit)
-    scored = score(model, fold_pairs(args.data, fold, args.limit)[1])
+    model, training = train_fold(recipe, fold, args.data, fold_run_dir(recipe, fold, args), args.limit)
+    scored = score(model, fold_pairs(args.data, fold, args.limit)[1], recipe.get("tta"))
     result = {
         "command": command,
         "recipe": recipe,
@@ -623,7 +700,7 @@ def run_single(recipe: dict[str, Any], args: argparse.Namespace, command: str) -
     started, machine = time.time(), machine_info()
     out = Path(args.out or f"runs/camvid-{time.strftime('%Y%m%d-%H%M%S')}")
     model, training = train_fold(recipe, "val", args.data, out, args.limit)
-    scored = score(model, fold_pairs(args.data, "val", args.limit)[1])
+    scored = score(model, fold_pairs(args.data, "val", args.limit)[1], recipe.get("tta"))
     height, width = (int(v) for v in str(recipe["input_size"]).split("x"))
     print(f"\nCamVid val, final model, original 180x240 masks, class 11 ignored, input {height}x{width}:")
     seconds = time.time() - started
@@ -705,6 +782,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.protocol == "val" and not args.folds:
         if len(recipes) != 1:
             parser().error("--grid / --recipes need --protocol loso or both (or --folds val)")
+        if recipes[0].get("train_runs"):
+            parser().error("--train-runs needs --protocol loso or both (or --folds val)")
         run_single(recipes[0], args, command)
         return
     run_protocol(recipes, args, command)

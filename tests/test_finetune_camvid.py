@@ -71,12 +71,27 @@ def test_recipes_override_the_base_and_the_defaults_follow_mobseg_train(tmp_path
         camvid.expand_recipes(base, None, ["seed=1,1"])
 
 
+def test_augmentation_keys_reach_mobseg_train_and_bad_ranges_are_one_sentence():
+    base = {key: default for key, (_, default, _) in camvid.RECIPE_OPTIONS.items()}
+    assert camvid.train_options(base)["augment"] is True  # mobseg.train's defaults
+    augment = camvid.train_options({**base, "augment_scale": "0.5-2", "augment_color": 0.4})["augment"]
+    assert augment == {"scale": [0.5, 2.0], "brightness": 0.4, "contrast": 0.4, "saturation": 0.4}
+    assert camvid.train_options({**base, "augment_color": 0.0})["augment"]["saturation"] == 0.0  # 0: no jitter
+    with pytest.raises(ValueError, match="augment_scale='2' is not a zoom range; write LOW-HIGH"):
+        camvid.train_options({**base, "augment_scale": "2"})
+    trained = camvid.training_recipe({**base, "name": "a", "tta": "flip", "train_runs": "b"})
+    assert trained == {k: v for k, v in base.items() if k not in ("tta", "train_runs")} and "augment_scale" in trained
+
+
 def test_a_protocol_fold_trains_scores_and_is_skipped_when_run_again(fake_camvid, tmp_path, capsys):
     results, runs = tmp_path / "results", tmp_path / "runs"
     argv = ["--data", str(fake_camvid), "--protocol", "loso", "--folds", "0001TP", "--model", "unet_mini",
             "--input-size", "32x32", "--epochs", "1", "--batch-size", "2", "--name", "tiny",
+            "--augment-scale", "1-1.25", "--augment-color", "0.3",
             "--results", str(results), "--runs", str(runs)]  # fmt: skip
     camvid.main(argv)
+    augment = json.loads((runs / "tiny" / "0001TP" / "training.json").read_text())["augment"]
+    assert (augment["scale"], augment["brightness"], augment["flip"]) == ([1.0, 1.25], 0.3, True)
     result = json.loads((results / "tiny" / "0001TP.json").read_text())
     assert (result["fold"], result["train_images"], result["scored_images"]) == ("0001TP", 7, 2)
     assert 0.0 <= result["mean_iou"] <= 1.0 and 0.0 <= result["pixel_accuracy"] <= 1.0
@@ -99,6 +114,24 @@ def test_a_protocol_fold_trains_scores_and_is_skipped_when_run_again(fake_camvid
     camvid.main(["--table", str(results / "tiny" / "*.json")])
     table = capsys.readouterr().out
     assert "| tiny |" in table and "0001TP" in table
+
+    # the finished run scored again with test-time flips: nothing trains, the result has its own file
+    flip = [*argv[:-4], "--results", str(results), "--runs", str(runs)]
+    camvid.main([*flip[: flip.index("--name") + 1], "tiny-flip", *flip[flip.index("--name") + 2 :],
+                 "--tta", "flip", "--train-runs", "tiny"])  # fmt: skip
+    flipped = json.loads((results / "tiny-flip" / "0001TP.json").read_text())
+    assert flipped["reloaded_finished_run"] is True and not (runs / "tiny-flip").exists()
+    assert flipped["recipe"]["tta"] == "flip" and 0.0 <= flipped["mean_iou"] <= 1.0
+    assert flipped["n_pixels"] == result["n_pixels"]
+    with pytest.raises(ValueError, match=r"train_runs='tiny' trained with other settings \(epochs\)"):
+        camvid.main([*argv[:-4], "--results", str(results), "--runs", str(runs), "--name", "tiny-e2",
+                     "--epochs", "2", "--train-runs", "tiny"])  # fmt: skip
+    with pytest.raises(ValueError, match=r"train_runs='tiny': .*0001TP holds no finished training"):
+        camvid.main([*flip, "--name", "moved", "--runs", str(tmp_path / "elsewhere"), "--train-runs", "tiny"])
+    assert not (tmp_path / "elsewhere").exists()  # nothing trained in its place
+    with pytest.raises(ValueError, match=r"train_runs='nothing': .*0006R0.json does not exist"):
+        camvid.main([*argv[:-4], "--results", str(results), "--runs", str(runs), "--name", "x", "--folds",
+                     "0006R0", "--train-runs", "nothing"])  # fmt: skip
 
 
 def test_summary_keeps_a_class_never_predicted_in_the_ratio_range():
