@@ -284,6 +284,8 @@ def expand_recipes(base: dict[str, Any], recipes_file: str | None, grid: list[st
     for changes in variants:
         name = changes.pop("name", None) or recipe_name(changes)
         recipes.append({**base, **changes, "name": name})
+        if recipes[-1].get("tta") not in (None, "flip"):  # refused before any training, not after
+            raise ValueError(f"recipe {name!r}: tta={recipes[-1]['tta']!r} is unknown; use flip, or leave it out.")
     names = [r["name"] for r in recipes]
     if len(set(names)) != len(names):
         raise ValueError(f"recipe names must differ; got {names}.")

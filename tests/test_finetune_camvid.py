@@ -69,6 +69,8 @@ def test_recipes_override_the_base_and_the_defaults_follow_mobseg_train(tmp_path
         camvid.expand_recipes(base, str(file), None)
     with pytest.raises(ValueError, match="recipe names must differ"):
         camvid.expand_recipes(base, None, ["seed=1,1"])
+    with pytest.raises(ValueError, match="recipe 'tta=mirror': tta='mirror' is unknown; use flip"):
+        camvid.expand_recipes(base, None, ["tta=mirror"])
 
 
 def test_augmentation_keys_reach_mobseg_train_and_bad_ranges_are_one_sentence():
