@@ -376,6 +376,16 @@ def augment_option(recipe: dict[str, Any]) -> bool | dict[str, Any]:
     return settings or True
 
 
+def changed_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The keys whose values differ between two recipes (a missing key counts as ``None``).
+
+    Example:
+        >>> changed_keys({"epochs": 8, "tta": None}, {"epochs": 16})
+        ['epochs']
+    """
+    return sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+
+
 def training_recipe(recipe: dict[str, Any]) -> dict[str, Any]:
     """The settings that decide a training: the recipe without its name and scoring keys.
 
@@ -400,7 +410,7 @@ def fold_run_dir(recipe: dict[str, Any], fold: str, args: argparse.Namespace) ->
     if not result_file.is_file():
         raise ValueError(f"train_runs={source!r}: {result_file} does not exist; run that recipe on fold {fold} first.")
     trained, wanted = training_recipe(json.loads(result_file.read_text())["recipe"]), training_recipe(recipe)
-    changed = sorted(k for k in {*trained, *wanted} if trained.get(k) != wanted.get(k))
+    changed = changed_keys(trained, wanted)
     if changed:
         raise ValueError(
             f"train_runs={source!r} trained with other settings ({', '.join(changed)}); "
@@ -536,7 +546,7 @@ def run_fold(recipe: dict[str, Any], fold: str, args: argparse.Namespace, comman
     result_file = Path(args.results) / recipe["name"] / f"{fold}.json"
     if result_file.is_file():
         existing = json.loads(result_file.read_text())
-        changed = sorted(k for k in {*existing["recipe"], *recipe} if existing["recipe"].get(k) != recipe.get(k))
+        changed = changed_keys(existing["recipe"], recipe)
         if changed:
             raise ValueError(
                 f"{result_file} holds recipe {recipe['name']!r} with other settings ({', '.join(changed)}); "
